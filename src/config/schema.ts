@@ -1,0 +1,166 @@
+// Every configuration key, its default and its validation, in one table.
+// config.example.toml must document exactly these keys (a test checks it).
+
+import { ConfigError } from '../errors.js';
+import {
+  type Config,
+  EVICTION_POLICIES,
+  type EvictionPolicyName,
+  LOG_LEVELS,
+  type LogLevel,
+  PRESETS,
+} from './config.js';
+import { formatSize, parseSize } from './size.js';
+
+const MIB = 1024 * 1024;
+
+export interface KeySpec<T> {
+  /** Dotted TOML path, e.g. `memory.limit`. */
+  readonly key: string;
+  readonly defaultValue: T;
+  readonly describe: string;
+  parse(raw: unknown, source: string): T;
+}
+
+function fail(key: string, source: string, raw: unknown, accepted: string): never {
+  throw new ConfigError(key, `invalid ${key}=${JSON.stringify(raw)} (from ${source}): expected ${accepted}`);
+}
+
+function integer(
+  key: string,
+  min: number,
+  max: number,
+  defaultValue: number,
+  describe: string,
+): KeySpec<number> {
+  return {
+    key,
+    defaultValue,
+    describe,
+    parse(raw, source) {
+      const value = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+        fail(key, source, raw, `an integer from ${min} to ${max}`);
+      }
+      return value;
+    },
+  };
+}
+
+function size(
+  key: string,
+  bareUnitBytes: number,
+  min: number,
+  max: number,
+  defaultValue: number,
+  describe: string,
+): KeySpec<number> {
+  return {
+    key,
+    defaultValue,
+    describe,
+    parse(raw, source) {
+      const bytes =
+        typeof raw === 'string' || typeof raw === 'number' ? parseSize(raw, bareUnitBytes) : undefined;
+      if (bytes === undefined || bytes < min || bytes > max) {
+        const unit = bareUnitBytes === MIB ? 'MiB' : 'bytes';
+        fail(
+          key,
+          source,
+          raw,
+          `a size from ${formatSize(min)} to ${formatSize(max)} (bare number = ${unit})`,
+        );
+      }
+      return bytes;
+    },
+  };
+}
+
+function oneOf<T extends string>(
+  key: string,
+  values: readonly T[],
+  defaultValue: T,
+  describe: string,
+): KeySpec<T> {
+  return {
+    key,
+    defaultValue,
+    describe,
+    parse(raw, source) {
+      if (typeof raw !== 'string' || !(values as readonly string[]).includes(raw)) {
+        fail(key, source, raw, `one of ${values.join(', ')}`);
+      }
+      return raw as T;
+    },
+  };
+}
+
+function boolean(key: string, defaultValue: boolean, describe: string): KeySpec<boolean> {
+  return {
+    key,
+    defaultValue,
+    describe,
+    parse(raw, source) {
+      if (raw === true || raw === 'true') return true;
+      if (raw === false || raw === 'false') return false;
+      return fail(key, source, raw, 'true or false');
+    },
+  };
+}
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function parseEndpoint(key: string, raw: unknown, source: string): Endpoint {
+  const text = typeof raw === 'string' ? raw : '';
+  const match = /^(\[[^\]]+\]|[^:]+|[^\]]*:[^\]]*):(\d{1,5})$/.exec(text);
+  const port = match === null ? Number.NaN : Number(match[2]);
+  if (match === null || port > 65535) fail(key, source, raw, 'host:port, e.g. 127.0.0.1:11211');
+  return { host: (match[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+export const SCHEMA = {
+  preset: {
+    key: 'preset',
+    defaultValue: 'none',
+    describe: 'defaults for an environment: development (debug logs) or production',
+    parse(raw: unknown, source: string) {
+      if (raw === 'none') return 'none';
+      if (typeof raw !== 'string' || !(PRESETS as readonly string[]).includes(raw)) {
+        fail('preset', source, raw, `one of ${PRESETS.join(', ')}`);
+      }
+      return raw;
+    },
+  } satisfies KeySpec<string>,
+  bind: {
+    key: 'server.bind',
+    defaultValue: '127.0.0.1:11211',
+    describe: 'address and port to listen on',
+    parse(raw: unknown, source: string) {
+      parseEndpoint('server.bind', raw, source);
+      return raw as string;
+    },
+  } satisfies KeySpec<string>,
+  maxConnections: integer('server.max_connections', 1, 1_000_000, 1024, 'simultaneous client connections'),
+  enableShutdown: boolean('server.enable_shutdown', false, 'allow the `shutdown` command (memcached -A)'),
+  memoryBytes: size('memory.limit', MIB, 2 * MIB, 2 ** 46, 64 * MIB, 'L1 byte budget (memcached -m)'),
+  maxItemSize: size('memory.max_item_size', 1, 1024, 1024 * MIB, MIB, 'largest item (memcached -I)'),
+  eviction: oneOf<EvictionPolicyName>('memory.eviction', EVICTION_POLICIES, 'lru', 'L1 eviction policy'),
+  logLevel: oneOf<LogLevel>('log.level', LOG_LEVELS, 'info', 'pino log level'),
+} as const;
+
+export type SchemaField = keyof typeof SCHEMA;
+export const SCHEMA_KEYS: readonly string[] = Object.values(SCHEMA).map((spec) => spec.key);
+
+/** Cross-key rules that one key's parser cannot see. */
+export function checkConfig(config: Config): Config {
+  if (config.maxItemSize > config.memoryBytes / 2) {
+    throw new ConfigError(
+      'memory.max_item_size',
+      `invalid memory.max_item_size=${formatSize(config.maxItemSize)}: must be at most half of memory.limit (${formatSize(config.memoryBytes)}), as in memcached`,
+    );
+  }
+  return config;
+}

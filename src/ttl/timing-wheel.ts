@@ -1,0 +1,344 @@
+// Hierarchical timing wheel: which L1 slots expire when, at 1 s resolution.
+// It owns only slot numbers and their expiry seconds; it knows nothing of
+// items, keys or memory tiers, and it never reads a clock (callers pass time).
+//
+// Every entry lives in one doubly linked list threaded through typed-array
+// columns indexed by slot (no object per entry), so schedule, reschedule and
+// cancel are O(1) and a slot with no TTL costs only its fixed column bytes.
+// Levels (bucket ids in one shared head/tail table):
+//   L0  256 buckets x 1 s      ids   0..255  (the next 256 s)
+//   L1   64 buckets x 256 s    ids 256..319  (~4.5 h)
+//   L2   64 buckets x 4.5 h    ids 320..383  (~12 days)
+//   L3   64 buckets x 12 days  ids 384..447  (~2 years)
+//   two overflow lists        ids 448..449, one per 2^26 s epoch parity
+//   a due list                id  450, slots scheduled at or before "now"
+// A level-k entry is always at least one and at most 63 level-k blocks ahead,
+// never 64: so a bucket, when cascaded, only ever sends its entries down, and
+// draining it can stop, resume on the next call, and never see them again.
+
+const L0_BUCKETS = 256;
+const L1_FIRST = 256;
+const L2_FIRST = 320;
+const L3_FIRST = 384;
+const OVERFLOW_FIRST = 448;
+const DUE = 450;
+const BUCKET_COUNT = 451;
+
+const L1_SHIFT = 8;
+const L2_SHIFT = 14;
+const L3_SHIFT = 20;
+const EPOCH_SHIFT = 26;
+
+/**
+ * Seconds are Uint32 so every shift below is an unsigned `>>>` (good until
+ * 2106). Times stop one short of the top so the cursor, `now + 1`, still fits.
+ */
+const MAX_SECONDS = 0xffff_fffe;
+
+const NONE = -1;
+const DEFAULT_CAPACITY = 1024;
+
+export interface TimingWheelOptions {
+  /** Unix seconds the wheel starts at; a slot scheduled at or before it is due at once. */
+  nowSeconds: number;
+  /** Slots 0..initialCapacity-1 may be scheduled before the first `grow`. */
+  initialCapacity?: number;
+}
+
+export class TimingWheel {
+  // Per-slot columns.
+  #next: Int32Array;
+  #prev: Int32Array;
+  #expiresAt: Uint32Array;
+  // 451 bucket ids fit an Int16, which saves 2 MB per million slots over Int32.
+  #bucket: Int16Array;
+
+  // Per-bucket heads and tails (FIFO: expiries in one second come out in schedule order).
+  readonly #heads = new Int32Array(BUCKET_COUNT).fill(NONE);
+  readonly #tails = new Int32Array(BUCKET_COUNT).fill(NONE);
+  /** One bit per bucket id (bit b of word b >>> 5): set while that bucket is non-empty. */
+  readonly #occupied = new Uint32Array(Math.ceil(BUCKET_COUNT / 32));
+
+  /** Highest time ever passed in; all entries with expiresAt <= #now are due. */
+  #now: number;
+  /** Next second whose buckets are not yet fully drained; always <= #now + 1. */
+  #cursor: number;
+  #size = 0;
+  #dueCount = 0;
+  /** Work left in the current advance call: one unit per entry expired or moved down a level. */
+  #budget = 0;
+  #expired = 0;
+
+  constructor(options: TimingWheelOptions) {
+    this.#now = clampSeconds(options.nowSeconds);
+    this.#cursor = this.#now + 1;
+    const capacity = options.initialCapacity ?? DEFAULT_CAPACITY;
+    checkCapacity(capacity);
+    this.#next = new Int32Array(capacity);
+    this.#prev = new Int32Array(capacity);
+    this.#expiresAt = new Uint32Array(capacity);
+    this.#bucket = new Int16Array(capacity).fill(NONE);
+  }
+
+  /** Scheduled slots, including ones already due but not yet delivered. */
+  get size(): number {
+    return this.#size;
+  }
+
+  get capacity(): number {
+    return this.#bucket.length;
+  }
+
+  get allocatedBytes(): number {
+    return (
+      this.#next.byteLength +
+      this.#prev.byteLength +
+      this.#expiresAt.byteLength +
+      this.#bucket.byteLength +
+      this.#heads.byteLength +
+      this.#tails.byteLength +
+      this.#occupied.byteLength
+    );
+  }
+
+  /**
+   * True when an advance to the latest `now` has work left: the last call hit
+   * its limit, or slots were scheduled at or before `now` since.
+   */
+  get hasBacklog(): boolean {
+    return this.#dueCount > 0 || this.#nextEventFrom(this.#cursor) <= this.#now;
+  }
+
+  isScheduled(slot: number): boolean {
+    // Out-of-range and non-integer slots read undefined.
+    const b = this.#bucket[slot];
+    return b !== undefined && b !== NONE;
+  }
+
+  /** (Re)schedules `slot` to expire once time reaches `expiresAtSeconds`; O(1). */
+  schedule(slot: number, expiresAtSeconds: number): void {
+    this.#checkSlot(slot);
+    if (!Number.isInteger(expiresAtSeconds)) {
+      throw new RangeError(`expiresAtSeconds must be an integer, got ${expiresAtSeconds}`);
+    }
+    if (this.#bucket[slot] === NONE) this.#size++;
+    else this.#unlink(slot);
+    const t = clampSeconds(expiresAtSeconds);
+    this.#expiresAt[slot] = t;
+    // Anything at or before the latest `now` is delivered by the next advance,
+    // even one with the same `now`: memcached treats exptime == now as gone.
+    if (t <= this.#now) this.#link(slot, DUE);
+    else this.#place(slot, t);
+  }
+
+  cancel(slot: number): void {
+    if (!this.isScheduled(slot)) return;
+    this.#unlink(slot);
+    this.#size--;
+  }
+
+  /**
+   * Moves time to `nowSeconds` (never backwards: an earlier value is treated as
+   * the latest one seen) and calls `onExpire(slot)` for every slot whose
+   * expiresAt <= now, unscheduling it first. `limit` caps the work (entries
+   * expired plus entries cascaded down a level) so one call stays short; what
+   * is left is delivered by later calls. Returns the number expired.
+   * Empty stretches are skipped via per-bucket occupancy bits, so a jump of
+   * years costs the buckets actually holding entries, not one step per second.
+   */
+  advance(nowSeconds: number, onExpire: (slot: number) => void, limit = Number.POSITIVE_INFINITY): number {
+    const requested = clampSeconds(nowSeconds);
+    if (requested > this.#now) this.#now = requested;
+    const now = this.#now;
+    this.#budget = limit;
+    this.#expired = 0;
+
+    // Only the due entries present on entry, so a callback that schedules
+    // into the past cannot keep this call busy forever.
+    for (let n = this.#dueCount; n > 0 && this.#budget > 0; n--) {
+      const slot = this.#heads[DUE]!;
+      if (slot === NONE) break;
+      this.#expire(slot, onExpire);
+    }
+
+    while (this.#budget > 0) {
+      const s = this.#nextEventFrom(this.#cursor);
+      if (s > now) {
+        this.#cursor = now + 1;
+        break;
+      }
+      this.#cursor = s;
+      if (!this.#drainSecond(s, onExpire)) break;
+      this.#cursor = s + 1;
+    }
+    return this.#expired;
+  }
+
+  /** Makes room for slots up to capacity-1, at least doubling so repeated growth stays amortised O(1). */
+  grow(capacity: number): void {
+    checkCapacity(capacity);
+    const old = this.#bucket.length;
+    if (capacity <= old) return;
+    const size = Math.max(capacity, old * 2);
+    this.#next = copyInto(new Int32Array(size), this.#next);
+    this.#prev = copyInto(new Int32Array(size), this.#prev);
+    this.#expiresAt = copyInto(new Uint32Array(size), this.#expiresAt);
+    this.#bucket = copyInto(new Int16Array(size).fill(NONE), this.#bucket);
+  }
+
+  /**
+   * Everything that happens at second s, highest level first: bring the
+   * overflow list of the epoch that just ended into the wheel, cascade the
+   * current bucket of each level whose block starts at s, then expire L0.
+   * Each step drains a bucket no new entry can enter while cursor == s, so a
+   * call cut short by the budget resumes here without redoing anything.
+   */
+  #drainSecond(s: number, onExpire: (slot: number) => void): boolean {
+    if ((s & 0x3ff_ffff) === 0 && !this.#cascade(OVERFLOW_FIRST + (((s >>> EPOCH_SHIFT) - 1) & 1))) {
+      return false;
+    }
+    if ((s & 0xf_ffff) === 0 && !this.#cascade(L3_FIRST + ((s >>> L3_SHIFT) & 63))) return false;
+    if ((s & 0x3fff) === 0 && !this.#cascade(L2_FIRST + ((s >>> L2_SHIFT) & 63))) return false;
+    if ((s & 0xff) === 0 && !this.#cascade(L1_FIRST + ((s >>> L1_SHIFT) & 63))) return false;
+    const b = s & 0xff;
+    while (this.#heads[b] !== NONE) {
+      if (this.#budget <= 0) return false;
+      this.#expire(this.#heads[b]!, onExpire);
+    }
+    return true;
+  }
+
+  #cascade(b: number): boolean {
+    while (this.#heads[b] !== NONE) {
+      if (this.#budget <= 0) return false;
+      const slot = this.#heads[b]!;
+      this.#unlink(slot);
+      this.#budget--;
+      this.#place(slot, this.#expiresAt[slot]!);
+    }
+    return true;
+  }
+
+  #expire(slot: number, onExpire: (slot: number) => void): void {
+    this.#unlink(slot);
+    this.#size--;
+    this.#budget--;
+    this.#expired++;
+    onExpire(slot);
+  }
+
+  /** Files a slot with t >= cursor by how far ahead of the cursor it is. */
+  #place(slot: number, t: number): void {
+    const c = this.#cursor;
+    let b: number;
+    if (t - c < L0_BUCKETS) b = t & 0xff;
+    else if ((t >>> L1_SHIFT) - (c >>> L1_SHIFT) < 64) b = L1_FIRST + ((t >>> L1_SHIFT) & 63);
+    else if ((t >>> L2_SHIFT) - (c >>> L2_SHIFT) < 64) b = L2_FIRST + ((t >>> L2_SHIFT) & 63);
+    else if ((t >>> L3_SHIFT) - (c >>> L3_SHIFT) < 64) b = L3_FIRST + ((t >>> L3_SHIFT) & 63);
+    // Beyond ~2 years: parked until the current 2^26 s epoch ends. Each
+    // overflow entry is then touched once per epoch, so its cost is amortised
+    // over 2^26 s; the two lists keep entries parked during the drain out of
+    // the list being drained.
+    else b = OVERFLOW_FIRST + ((c >>> EPOCH_SHIFT) & 1);
+    this.#link(slot, b);
+  }
+
+  /** The first second >= c at which some bucket must be drained, or +Infinity. */
+  #nextEventFrom(c: number): number {
+    if (this.#size === this.#dueCount) return Number.POSITIVE_INFINITY;
+    let best = Number.POSITIVE_INFINITY;
+    const d0 = this.#nextOccupied(0, 8, c & 0xff);
+    if (d0 >= 0) best = c + d0;
+    best = Math.min(best, this.#nextCascade(L1_FIRST, L1_SHIFT, c));
+    best = Math.min(best, this.#nextCascade(L2_FIRST, L2_SHIFT, c));
+    best = Math.min(best, this.#nextCascade(L3_FIRST, L3_SHIFT, c));
+    // Overflow list i is drained at the start of each epoch e with (e - 1) & 1 === i.
+    const e0 = Math.ceil(c / 2 ** EPOCH_SHIFT);
+    for (let i = 0; i < 2; i++) {
+      if (this.#heads[OVERFLOW_FIRST + i] === NONE) continue;
+      const e = e0 + ((i - (e0 - 1)) & 1);
+      best = Math.min(best, e * 2 ** EPOCH_SHIFT);
+    }
+    return best;
+  }
+
+  /** When the next occupied bucket of a 64-bucket level is cascaded, looking from second c. */
+  #nextCascade(first: number, shift: number, c: number): number {
+    const block = Math.ceil(c / 2 ** shift);
+    const d = this.#nextOccupied(first, 2, block & 63);
+    return d < 0 ? Number.POSITIVE_INFINITY : (block + d) * 2 ** shift;
+  }
+
+  /**
+   * Cyclic distance from bucket index `from` to the next occupied bucket of a
+   * level whose bits start at bucket id `first` and span `words` words; -1 if
+   * the level is empty.
+   */
+  #nextOccupied(first: number, words: number, from: number): number {
+    const base = first >>> 5;
+    const startWord = from >>> 5;
+    const bitsPerLevel = words * 32;
+    for (let i = 0; i <= words; i++) {
+      const w = (startWord + i) % words;
+      let bits = this.#occupied[base + w]!;
+      if (i === 0) bits &= ~0 << (from & 31);
+      else if (i === words) bits &= (1 << (from & 31)) - 1;
+      if (bits !== 0) {
+        const index = w * 32 + (31 - Math.clz32(bits & -bits));
+        return (index - from + bitsPerLevel) % bitsPerLevel;
+      }
+    }
+    return -1;
+  }
+
+  #link(slot: number, b: number): void {
+    const tail = this.#tails[b]!;
+    this.#bucket[slot] = b;
+    this.#next[slot] = NONE;
+    this.#prev[slot] = tail;
+    if (tail === NONE) {
+      this.#heads[b] = slot;
+      this.#occupied[b >>> 5]! |= 1 << (b & 31);
+    } else {
+      this.#next[tail] = slot;
+    }
+    this.#tails[b] = slot;
+    if (b === DUE) this.#dueCount++;
+  }
+
+  #unlink(slot: number): void {
+    const b = this.#bucket[slot]!;
+    const next = this.#next[slot]!;
+    const prev = this.#prev[slot]!;
+    if (prev === NONE) this.#heads[b] = next;
+    else this.#next[prev] = next;
+    if (next === NONE) this.#tails[b] = prev;
+    else this.#prev[next] = prev;
+    if (this.#heads[b] === NONE) this.#occupied[b >>> 5]! &= ~(1 << (b & 31));
+    this.#bucket[slot] = NONE;
+    if (b === DUE) this.#dueCount--;
+  }
+
+  #checkSlot(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.#bucket.length) {
+      throw new RangeError(`slot ${slot} is outside 0..${this.#bucket.length - 1}; grow() first`);
+    }
+  }
+}
+
+function clampSeconds(seconds: number): number {
+  if (!(seconds > 0)) return 0;
+  return seconds >= MAX_SECONDS ? MAX_SECONDS : Math.floor(seconds);
+}
+
+function checkCapacity(capacity: number): void {
+  // Slot numbers travel in Int32 link columns.
+  if (!Number.isInteger(capacity) || capacity < 0 || capacity > 0x7fff_ffff) {
+    throw new RangeError(`capacity must be an integer in 0..2^31-1, got ${capacity}`);
+  }
+}
+
+function copyInto<T extends Int32Array | Uint32Array | Int16Array>(target: T, source: T): T {
+  target.set(source);
+  return target;
+}

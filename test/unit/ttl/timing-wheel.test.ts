@@ -1,0 +1,286 @@
+// Example-based tests for the timing wheel: each level, the cascades between
+// them, reschedule/cancel, exact expiry seconds, big jumps, the work limit and
+// growth. Time is whatever the test passes to advance(); nothing sleeps.
+
+import { describe, expect, it } from 'vitest';
+import { TimingWheel } from '../../../src/ttl/timing-wheel.js';
+
+const T0 = 1_700_000_123; // not aligned to any level boundary
+const ALIGNED = 2 ** 30; // aligned to every level and to the 2^26 s epoch
+
+function collect(wheel: TimingWheel, now: number, limit?: number): number[] {
+  const out: number[] = [];
+  wheel.advance(now, (slot) => out.push(slot), limit);
+  return out;
+}
+
+describe('TimingWheel', () => {
+  const deltas = [
+    1,
+    2,
+    200,
+    255,
+    256,
+    257,
+    1000,
+    2 ** 14 - 1,
+    2 ** 14,
+    2 ** 14 + 1,
+    100_000,
+    2 ** 20 - 1,
+    2 ** 20,
+    2 ** 20 + 1,
+    5_000_000,
+    2 ** 26 - 1,
+    2 ** 26,
+    2 ** 26 + 1,
+    100_000_000,
+    3 * 2 ** 26 + 12_345,
+  ];
+  for (const start of [T0, ALIGNED, ALIGNED - 1]) {
+    it.each(deltas)(`expires exactly at start+%i, not a second before (start ${start})`, (delta) => {
+      const wheel = new TimingWheel({ nowSeconds: start, initialCapacity: 4 });
+      wheel.schedule(3, start + delta);
+      expect(collect(wheel, start + delta - 1)).toEqual([]);
+      expect(wheel.isScheduled(3)).toBe(true);
+      expect(collect(wheel, start + delta)).toEqual([3]);
+      expect(wheel.isScheduled(3)).toBe(false);
+      expect(wheel.size).toBe(0);
+    });
+  }
+
+  it('cascades across block boundaries when stepped one second at a time', () => {
+    const start = ALIGNED - 300;
+    const wheel = new TimingWheel({ nowSeconds: start, initialCapacity: 64 });
+    const offsets = [1, 255, 256, 257, 299, 300, 301, 511, 512, 556, 600, 812, 813];
+    offsets.forEach((offset, slot) => {
+      wheel.schedule(slot, start + offset);
+    });
+    const seen = new Map<number, number>();
+    for (let now = start + 1; now <= start + 900; now++) {
+      for (const slot of collect(wheel, now)) seen.set(slot, now);
+    }
+    expect(seen.size).toBe(offsets.length);
+    offsets.forEach((offset, slot) => {
+      expect(seen.get(slot)).toBe(start + offset);
+    });
+  });
+
+  it('cascades from the top level down when one advance passes several boundaries', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 8 });
+    const at = [T0 + 5, T0 + 3000, T0 + 200_000, T0 + 3_000_000, T0 + 90_000_000];
+    at.forEach((t, slot) => {
+      wheel.schedule(slot, t);
+    });
+    // Stop one second before each expiry, then at it.
+    at.forEach((t, slot) => {
+      expect(collect(wheel, t - 1)).toEqual([]);
+      expect(collect(wheel, t)).toEqual([slot]);
+    });
+  });
+
+  it('delivers everything a multi-year jump passes in one call, in time order', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 16 });
+    const at = [T0 + 90_000_000, T0 + 7, T0 + 3_000_000, T0 + 40_000, T0 + 600];
+    at.forEach((t, slot) => {
+      wheel.schedule(slot, t);
+    });
+    wheel.schedule(9, T0 + 2 ** 28);
+    expect(collect(wheel, T0 + 100_000_000)).toEqual([1, 4, 3, 2, 0]);
+    expect(wheel.size).toBe(1);
+    expect(collect(wheel, T0 + 2 ** 28 - 1)).toEqual([]);
+    expect(collect(wheel, T0 + 2 ** 28)).toEqual([9]);
+  });
+
+  it('stays correct after a jump lands between an entry and its cascade', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 4 });
+    wheel.schedule(0, T0 + 5_000_000);
+    expect(collect(wheel, T0 + 4_999_000)).toEqual([]);
+    wheel.schedule(1, T0 + 4_999_500);
+    expect(collect(wheel, T0 + 4_999_999)).toEqual([1]);
+    expect(collect(wheel, T0 + 5_000_000)).toEqual([0]);
+  });
+
+  it('reschedules a slot in place without changing size', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 4 });
+    wheel.schedule(2, T0 + 10);
+    wheel.schedule(2, T0 + 100_000);
+    expect(wheel.size).toBe(1);
+    expect(collect(wheel, T0 + 50_000)).toEqual([]);
+    wheel.schedule(2, T0 + 50_010);
+    expect(collect(wheel, T0 + 50_009)).toEqual([]);
+    expect(collect(wheel, T0 + 50_010)).toEqual([2]);
+    expect(collect(wheel, T0 + 200_000)).toEqual([]);
+  });
+
+  it('cancel removes a slot at any level and is a no-op when not scheduled', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 8 });
+    const at = [T0 + 1, T0 + 1000, T0 + 100_000, T0 + 5_000_000, T0 + 100_000_000];
+    at.forEach((t, slot) => {
+      wheel.schedule(slot, t);
+    });
+    wheel.schedule(5, T0); // due
+    for (const slot of [0, 2, 4, 5]) wheel.cancel(slot);
+    wheel.cancel(0);
+    wheel.cancel(7);
+    wheel.cancel(-1);
+    expect(wheel.size).toBe(2);
+    expect(collect(wheel, T0 + 200_000_000).sort()).toEqual([1, 3]);
+  });
+
+  it('treats expiresAt at or before now as due on the next advance, even with the same now', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 4 });
+    wheel.schedule(0, T0);
+    wheel.schedule(1, T0 - 1000);
+    wheel.schedule(2, -5);
+    wheel.schedule(3, T0 + 1);
+    expect(collect(wheel, T0).sort()).toEqual([0, 1, 2]);
+    expect(collect(wheel, T0 + 1)).toEqual([3]);
+  });
+
+  it('never lets time go backwards', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 4 });
+    expect(collect(wheel, T0 + 100)).toEqual([]);
+    expect(collect(wheel, T0 + 10)).toEqual([]);
+    wheel.schedule(0, T0 + 50); // before the latest now: already expired
+    wheel.schedule(1, T0 + 101);
+    expect(collect(wheel, T0 + 10)).toEqual([0]);
+    expect(collect(wheel, T0 + 101)).toEqual([1]);
+  });
+
+  it('lets a slot be reused after expiry, including from inside onExpire', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 2 });
+    wheel.schedule(1, T0 + 3);
+    const seen: number[] = [];
+    wheel.advance(T0 + 3, (slot) => {
+      seen.push(slot);
+      wheel.schedule(slot, T0 + 1000);
+    });
+    expect(seen).toEqual([1]);
+    expect(wheel.isScheduled(1)).toBe(true);
+    expect(collect(wheel, T0 + 999)).toEqual([]);
+    expect(collect(wheel, T0 + 1000)).toEqual([1]);
+    wheel.schedule(1, T0 + 1001);
+    expect(collect(wheel, T0 + 1001)).toEqual([1]);
+  });
+
+  it('does not spin when onExpire reschedules into the past; that lands on the next call', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 2 });
+    wheel.schedule(0, T0 + 1);
+    let calls = 0;
+    const expired = wheel.advance(T0 + 1, (slot) => {
+      calls++;
+      wheel.schedule(slot, T0);
+    });
+    expect(expired).toBe(1);
+    expect(calls).toBe(1);
+    expect(wheel.hasBacklog).toBe(true);
+    expect(collect(wheel, T0 + 1)).toEqual([0]);
+    expect(wheel.hasBacklog).toBe(false);
+  });
+
+  it('bounds expirations per call by limit and delivers the rest later', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 128 });
+    for (let slot = 0; slot < 100; slot++) wheel.schedule(slot, T0 + 1 + (slot % 3));
+    expect(collect(wheel, T0 + 3, 30)).toHaveLength(30);
+    expect(wheel.hasBacklog).toBe(true);
+    expect(collect(wheel, T0 + 3, 30)).toHaveLength(30);
+    expect(collect(wheel, T0 + 3, 30)).toHaveLength(30);
+    expect(collect(wheel, T0 + 3, 30)).toHaveLength(10);
+    expect(wheel.hasBacklog).toBe(false);
+    expect(wheel.size).toBe(0);
+    expect(collect(wheel, T0 + 3, 0)).toEqual([]);
+  });
+
+  it('counts cascade moves against limit and still delivers every slot exactly once', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 2048 });
+    const n = 2000;
+    for (let slot = 0; slot < n; slot++) wheel.schedule(slot, T0 + 1000 + (slot % 5_000_000));
+    for (let slot = 1000; slot < n; slot++) wheel.schedule(slot, T0 + 1000 + slot * 3000);
+    const seen = new Set<number>();
+    let calls = 0;
+    const target = T0 + 1000 + n * 3000;
+    do {
+      const batch = collect(wheel, target, 64);
+      expect(batch.length).toBeLessThanOrEqual(64);
+      for (const slot of batch) {
+        expect(seen.has(slot)).toBe(false);
+        seen.add(slot);
+      }
+      calls++;
+    } while (wheel.hasBacklog);
+    expect(seen.size).toBe(n);
+    expect(calls).toBeGreaterThan(n / 64);
+  });
+
+  it('resumes a limited advance without delivering anything early', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0 + 100, initialCapacity: 64 });
+    for (let slot = 0; slot < 40; slot++) wheel.schedule(slot, T0 + 300);
+    wheel.schedule(40, T0 + 301);
+    expect(collect(wheel, T0 + 300, 10)).toHaveLength(10);
+    // Scheduled while the wheel is behind: must still wait for its own second.
+    wheel.schedule(41, T0 + 302);
+    const rest = collect(wheel, T0 + 300);
+    expect(rest).toHaveLength(30);
+    expect(rest).not.toContain(40);
+    expect(collect(wheel, T0 + 301)).toEqual([40]);
+    expect(collect(wheel, T0 + 302)).toEqual([41]);
+  });
+
+  it('grow keeps scheduled entries and their lists intact', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 4 });
+    wheel.schedule(0, T0 + 5);
+    wheel.schedule(1, T0 + 5);
+    wheel.schedule(3, T0 + 100_000);
+    expect(() => wheel.schedule(4, T0 + 5)).toThrow(RangeError);
+    const before = wheel.allocatedBytes;
+    wheel.grow(1000);
+    expect(wheel.capacity).toBe(1000);
+    expect(wheel.allocatedBytes).toBeGreaterThan(before);
+    wheel.grow(10); // never shrinks
+    expect(wheel.capacity).toBe(1000);
+    wheel.grow(1001); // at least doubles
+    expect(wheel.capacity).toBe(2000);
+    wheel.schedule(1999, T0 + 5);
+    expect(wheel.isScheduled(0)).toBe(true);
+    expect(wheel.isScheduled(2)).toBe(false);
+    expect(wheel.isScheduled(1500)).toBe(false);
+    expect(wheel.size).toBe(4);
+    wheel.cancel(1);
+    expect(collect(wheel, T0 + 5)).toEqual([0, 1999]);
+    expect(collect(wheel, T0 + 100_000)).toEqual([3]);
+  });
+
+  it('holds 14 bytes per slot plus a fixed few KB', () => {
+    const small = new TimingWheel({ nowSeconds: T0, initialCapacity: 0 });
+    const big = new TimingWheel({ nowSeconds: T0, initialCapacity: 1_000_000 });
+    expect(big.allocatedBytes - small.allocatedBytes).toBe(14 * 1_000_000);
+    expect(small.allocatedBytes).toBeLessThan(4096);
+  });
+
+  it('handles times at the top of the Uint32 range', () => {
+    const top = 0xffff_fffe; // the last second; 0xffffffff is kept free for the cursor
+    const wheel = new TimingWheel({ nowSeconds: top - 2 ** 27, initialCapacity: 4 });
+    wheel.schedule(0, top);
+    wheel.schedule(1, top - 1);
+    wheel.schedule(2, 2 ** 40); // clamped to the last representable second
+    expect(collect(wheel, top - 2)).toEqual([]);
+    expect(collect(wheel, top - 1)).toEqual([1]);
+    expect(collect(wheel, 2 ** 50).sort()).toEqual([0, 2]);
+  });
+
+  it('rejects slots and times it cannot represent', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 4 });
+    expect(() => wheel.schedule(-1, T0 + 1)).toThrow(RangeError);
+    expect(() => wheel.schedule(1.5, T0 + 1)).toThrow(RangeError);
+    expect(() => wheel.schedule(0, Number.NaN)).toThrow(RangeError);
+    expect(() => wheel.schedule(0, T0 + 0.5)).toThrow(RangeError);
+    expect(() => wheel.grow(-1)).toThrow(RangeError);
+    wheel.schedule(1, T0 + 1);
+    expect(wheel.isScheduled(99)).toBe(false);
+    expect(wheel.isScheduled(-1)).toBe(false);
+    expect(wheel.isScheduled(1.5)).toBe(false);
+    wheel.cancel(1.5);
+    expect(wheel.size).toBe(1);
+  });
+});

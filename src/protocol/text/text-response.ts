@@ -1,0 +1,65 @@
+// Text protocol replies, as bytes. Fixed replies are pre-encoded once; value
+// replies are written field by field into the caller's OutputBuffer.
+
+import type { OutputBuffer } from '../output-buffer.js';
+
+const line = (text: string): Buffer => Buffer.from(`${text}\r\n`, 'latin1');
+
+export const TEXT_REPLY = {
+  stored: line('STORED'),
+  notStored: line('NOT_STORED'),
+  exists: line('EXISTS'),
+  notFound: line('NOT_FOUND'),
+  deleted: line('DELETED'),
+  touched: line('TOUCHED'),
+  end: line('END'),
+  ok: line('OK'),
+  error: line('ERROR'),
+  reset: line('RESET'),
+  tooLarge: line('SERVER_ERROR object too large for cache'),
+  noMemory: line('SERVER_ERROR out of memory storing object'),
+  nonNumeric: line('CLIENT_ERROR cannot increment or decrement non-numeric value'),
+  memlimitTooSmall: line('MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m'),
+  shutdownDisabled: line('ERROR: shutdown not enabled'),
+  tooManyConnections: line('ERROR Too many open connections'),
+} as const;
+
+const VALUE_PREFIX = Buffer.from('VALUE ', 'latin1');
+const SPACE = 0x20;
+const CR = 0x0d;
+const LF = 0x0a;
+
+export function writeCrlf(out: OutputBuffer): void {
+  out.writeByte(CR);
+  out.writeByte(LF);
+}
+
+export function writeLine(out: OutputBuffer, text: string): void {
+  out.writeLatin1(text);
+  writeCrlf(out);
+}
+
+/** `VALUE <key> <flags> <bytes>[ <cas>]\r\n`; the caller writes the data and its `\r\n`. */
+export function writeValueHeader(
+  out: OutputBuffer,
+  key: Buffer,
+  flags: number,
+  bytes: number,
+  cas: number | undefined,
+): void {
+  out.writeBytes(VALUE_PREFIX);
+  out.writeBytes(key);
+  out.writeByte(SPACE);
+  out.writeDecimal(flags);
+  out.writeByte(SPACE);
+  out.writeDecimal(bytes);
+  if (cas !== undefined) {
+    out.writeByte(SPACE);
+    out.writeDecimal(cas);
+  }
+  writeCrlf(out);
+}
+
+export function writeStat(out: OutputBuffer, name: string, value: string | number): void {
+  out.writeLatin1(`STAT ${name} ${value}\r\n`);
+}

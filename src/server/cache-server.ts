@@ -1,0 +1,173 @@
+// The TCP server: accepts connections, enforces max connections, owns the
+// server-wide counters and shuts down gracefully (stop accepting, let
+// in-flight replies go out, then close).
+
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Config } from '../config/config.js';
+import type { CacheCore } from '../core/cache-core.js';
+import { ServerError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { OutputBuffer } from '../protocol/output-buffer.js';
+import { TEXT_REPLY } from '../protocol/text/text-response.js';
+import { Connection } from './connection.js';
+
+export { RAT_VERSION } from './rat-version.js';
+
+import { type ServerCounters, type StatsSource, writeStatsReply } from './stats-report.js';
+import type { ServerHooks } from './text-session.js';
+
+/**
+ * What `version` answers: the memcached release whose behaviour we match.
+ * Clients and tools feature-detect on it, so it is memcached's number; our
+ * own release is RAT_VERSION (also in `stats` as rat_version).
+ */
+export const SERVER_VERSION = '1.6.18';
+
+/** memcached stops waiting for a newline after 2048 bytes. */
+const MAX_LINE_BYTES = 2048;
+const MAX_KEY_BYTES = 250;
+
+export interface CacheServerOptions {
+  readonly config: Config;
+  readonly core: CacheCore;
+  readonly logger: Logger;
+  /** Called when a client sends an enabled `shutdown`. */
+  readonly onShutdownCommand?: (graceful: boolean) => void;
+}
+
+export class CacheServer implements ServerHooks, StatsSource {
+  readonly config: Config;
+  readonly core: CacheCore;
+  readonly version = SERVER_VERSION;
+  readonly startedAtMs: number;
+  readonly counters: ServerCounters = {
+    currConnections: 0,
+    totalConnections: 0,
+    rejectedConnections: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+  };
+  verbosity = 0;
+  readonly #logger: Logger;
+  readonly #server: Server;
+  readonly #connections = new Set<Connection>();
+  readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  readonly #onShutdownCommand: ((graceful: boolean) => void) | undefined;
+  #nextConnectionId = 1;
+
+  constructor(options: CacheServerOptions) {
+    this.config = options.config;
+    this.core = options.core;
+    this.#logger = options.logger;
+    this.#onShutdownCommand = options.onShutdownCommand;
+    this.startedAtMs = options.core.clock.nowMs();
+    this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.on('error', (error) => this.#logger.error({ err: error }, 'server error'));
+  }
+
+  get shutdownEnabled(): boolean {
+    return this.config.enableShutdown;
+  }
+
+  listen(): Promise<AddressInfo> {
+    const { host, port } = this.config;
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => {
+        reject(new ServerError(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
+      };
+      this.#server.once('error', onError);
+      this.#server.listen({ host, port, backlog: 1024 }, () => {
+        this.#server.off('error', onError);
+        this.#loopDelay.enable();
+        const address = this.#server.address() as AddressInfo;
+        this.#logger.info({ host: address.address, port: address.port }, 'listening');
+        resolve(address);
+      });
+    });
+  }
+
+  #accept(socket: Socket): void {
+    const counters = this.counters;
+    if (counters.currConnections >= this.config.maxConnections) {
+      counters.rejectedConnections++;
+      socket.end(TEXT_REPLY.tooManyConnections);
+      return;
+    }
+    counters.currConnections++;
+    counters.totalConnections++;
+    const trace = this.#logger.isLevelEnabled('trace')
+      ? (command: string) => this.#logger.trace({ conn: id, command }, 'command')
+      : undefined;
+    const id = this.#nextConnectionId++;
+    const connection = new Connection(socket, id, this.core.clock.nowMs(), {
+      core: this.core,
+      hooks: this,
+      limits: {
+        maxKeyLength: MAX_KEY_BYTES,
+        maxLineLength: MAX_LINE_BYTES,
+        maxItemSize: this.config.maxItemSize,
+      },
+      counters,
+      onTrace: trace,
+    });
+    this.#connections.add(connection);
+    socket.on('error', (error) => this.#logger.debug({ conn: id, err: error.message }, 'connection error'));
+    socket.on('close', () => {
+      this.#connections.delete(connection);
+      counters.currConnections--;
+    });
+  }
+
+  writeStats(args: readonly string[], out: OutputBuffer): boolean {
+    return writeStatsReply(this, args, out);
+  }
+
+  setVerbosity(level: number): void {
+    this.verbosity = level;
+  }
+
+  shutdown(graceful: boolean): void {
+    this.#logger.info({ graceful }, 'shutdown command received');
+    this.#onShutdownCommand?.(graceful);
+  }
+
+  eventLoopMaxDelayMs(): number {
+    return this.#loopDelay.max / 1e6;
+  }
+
+  *connections(): Iterable<{ id: number; remote: string; state: string; openedAtMs: number }> {
+    for (const connection of this.#connections) {
+      const socket = connection.socket;
+      yield {
+        id: connection.id,
+        remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+        state: connection.state,
+        openedAtMs: connection.openedAtMs,
+      };
+    }
+  }
+
+  resetCounters(): void {
+    this.core.stats.reset();
+    this.counters.totalConnections = 0;
+    this.counters.rejectedConnections = 0;
+    this.counters.bytesRead = 0;
+    this.counters.bytesWritten = 0;
+    this.#loopDelay.reset();
+  }
+
+  /** Stop accepting, flush what each connection has rendered, close them all. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const connection of this.#connections) connection.end();
+    const deadline = setTimeout(() => {
+      for (const connection of this.#connections) connection.socket.destroy();
+    }, 2000);
+    deadline.unref();
+    await closed;
+    clearTimeout(deadline);
+    this.#loopDelay.disable();
+    this.#logger.info('closed');
+  }
+}

@@ -1,0 +1,176 @@
+// One client connection: buffers input, runs the parser over it, executes
+// requests in order and writes each batch of replies with a single write.
+//
+// Input: while nothing is buffered, requests are parsed straight out of the
+// socket's chunk (no copy); only a partial request left at the end of a chunk
+// is copied into the connection's own growable buffer.
+// Backpressure: when the socket holds more unsent output than the high-water
+// mark, we stop reading (socket.pause) until it drains, so a client that
+// sends without reading cannot grow our memory without bound.
+
+import type { Socket } from 'node:net';
+import type { CacheCore } from '../core/cache-core.js';
+import { OutputBuffer } from '../protocol/output-buffer.js';
+import { parseTextRequest } from '../protocol/text/text-parser.js';
+import type { TextParserLimits } from '../protocol/text/text-request.js';
+import { handleTextRequest, type ServerHooks } from './text-session.js';
+
+/** Unsent bytes above which we stop reading from the client. */
+const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** Rendered-but-unwritten bytes after which we write mid-batch. */
+const BATCH_FLUSH_BYTES = 1024 * 1024;
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+export interface ConnectionCounters {
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+export interface ConnectionOptions {
+  readonly core: CacheCore;
+  readonly hooks: ServerHooks;
+  readonly limits: TextParserLimits;
+  readonly counters: ConnectionCounters;
+  readonly onTrace?: ((line: string) => void) | undefined;
+}
+
+export class Connection {
+  readonly socket: Socket;
+  readonly id: number;
+  readonly openedAtMs: number;
+  readonly #options: ConnectionOptions;
+  readonly #out = new OutputBuffer();
+  /** Bytes of a partial request carried over between chunks. */
+  #pending: Buffer = Buffer.alloc(0);
+  #pendingStart = 0;
+  #pendingEnd = 0;
+  /** Data of a refused (too large) value still to discard as it arrives. */
+  #swallow = 0;
+  #closing = false;
+  #paused = false;
+
+  constructor(socket: Socket, id: number, openedAtMs: number, options: ConnectionOptions) {
+    this.socket = socket;
+    this.id = id;
+    this.openedAtMs = openedAtMs;
+    this.#options = options;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#onDrain());
+  }
+
+  get state(): string {
+    if (this.#closing) return 'closing';
+    return this.#paused ? 'conn_mwrite' : 'conn_parse_cmd';
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#options.counters.bytesRead += chunk.length;
+    let start = 0;
+    if (this.#swallow > 0) {
+      const skipped = Math.min(this.#swallow, chunk.length);
+      this.#swallow -= skipped;
+      start = skipped;
+      if (start === chunk.length) return;
+    }
+    if (this.#pendingStart === this.#pendingEnd) {
+      const consumed = this.#process(chunk, start, chunk.length);
+      if (!this.#closing && consumed < chunk.length) this.#keep(chunk, consumed, chunk.length);
+    } else {
+      this.#keep(chunk, start, chunk.length);
+      this.#drainPending();
+    }
+    this.#flush();
+  }
+
+  #onDrain(): void {
+    if (!this.#paused || this.#closing) return;
+    this.#paused = false;
+    this.socket.resume();
+    this.#drainPending();
+    this.#flush();
+  }
+
+  #drainPending(): void {
+    const consumed = this.#process(this.#pending, this.#pendingStart, this.#pendingEnd);
+    this.#pendingStart = consumed;
+    if (this.#pendingStart === this.#pendingEnd) {
+      this.#pendingStart = 0;
+      this.#pendingEnd = 0;
+      if (this.#pending.length > 64 * 1024) this.#pending = Buffer.alloc(0);
+    }
+  }
+
+  /** Appends bytes to the carried-over input, compacting or growing as needed. */
+  #keep(source: Buffer, start: number, end: number): void {
+    const length = end - start;
+    const held = this.#pendingEnd - this.#pendingStart;
+    if (this.#pendingEnd + length > this.#pending.length) {
+      const target =
+        held + length > this.#pending.length
+          ? Buffer.allocUnsafe(Math.max(held + length, this.#pending.length * 2, 4096))
+          : this.#pending;
+      this.#pending.copy(target, 0, this.#pendingStart, this.#pendingEnd);
+      this.#pending = target;
+      this.#pendingStart = 0;
+      this.#pendingEnd = held;
+    }
+    source.copy(this.#pending, this.#pendingEnd, start, end);
+    this.#pendingEnd += length;
+  }
+
+  /** Runs every complete request in buffer[start, end); returns the offset reached. */
+  #process(buffer: Buffer, start: number, end: number): number {
+    const { core, hooks, limits, onTrace } = this.#options;
+    const out = this.#out;
+    let offset = start;
+    while (offset < end && !this.#closing && !this.#paused) {
+      const result = parseTextRequest(buffer, offset, end, limits);
+      if (result.kind === 'incomplete') break;
+      if (result.kind === 'error') {
+        offset += result.consumed;
+        if (result.reply !== '') {
+          out.writeLatin1(result.reply);
+          out.writeBytes(CRLF);
+        }
+        if (result.close) this.#close();
+        continue;
+      }
+      offset += result.consumed;
+      if (onTrace !== undefined) onTrace(result.request.type);
+      if (result.swallow > 0) {
+        const available = Math.min(result.swallow, end - offset);
+        offset += available;
+        this.#swallow = result.swallow - available;
+      }
+      if (handleTextRequest(result.request, core, hooks, out) === 'close') this.#close();
+      if (out.length >= BATCH_FLUSH_BYTES) this.#flush();
+    }
+    return offset;
+  }
+
+  #flush(): void {
+    const out = this.#out;
+    if (out.length > 0 && !this.socket.destroyed) {
+      this.#options.counters.bytesWritten += out.length;
+      this.socket.write(out.take());
+      if (!this.#paused && this.socket.writableLength > OUTPUT_HIGH_WATER_BYTES) {
+        this.#paused = true;
+        this.socket.pause();
+      }
+    }
+    if (this.#closing) this.socket.end();
+  }
+
+  #close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.socket.pause();
+  }
+
+  /** Ends the connection after replies already rendered are written. */
+  end(): void {
+    this.#close();
+    this.#flush();
+  }
+}

@@ -1,0 +1,133 @@
+// Executes one parsed text-protocol request against CacheCore and renders
+// the outcome into the connection's output. The one place where the text
+// protocol meets the cache: protocol/ knows no cache, core/ no wire text.
+
+import type { CacheCore } from '../core/cache-core.js';
+import type { StoreOutcome } from '../core/outcomes.js';
+import type { OutputBuffer } from '../protocol/output-buffer.js';
+import type { TextRequest } from '../protocol/text/text-request.js';
+import { TEXT_REPLY, writeCrlf, writeLine, writeValueHeader } from '../protocol/text/text-response.js';
+
+/** What a session needs from the server around it (stats, shutdown). */
+export interface ServerHooks {
+  readonly version: string;
+  readonly shutdownEnabled: boolean;
+  /** Renders `stats [args]`; returns false for an unknown sub-command. */
+  writeStats(args: readonly string[], out: OutputBuffer): boolean;
+  setVerbosity(level: number): void;
+  shutdown(graceful: boolean): void;
+}
+
+export type SessionAction = 'continue' | 'close';
+
+const STORE_REPLY: Record<StoreOutcome, Buffer> = {
+  stored: TEXT_REPLY.stored,
+  not_stored: TEXT_REPLY.notStored,
+  exists: TEXT_REPLY.exists,
+  not_found: TEXT_REPLY.notFound,
+  no_memory: TEXT_REPLY.noMemory,
+};
+
+function writeRetrieval(
+  core: CacheCore,
+  keys: readonly Buffer[],
+  withCas: boolean,
+  touchExptime: number | undefined,
+  out: OutputBuffer,
+): void {
+  const items = core.items;
+  for (const key of keys) {
+    const slot = touchExptime === undefined ? core.get(key) : core.getAndTouch(key, touchExptime);
+    if (slot < 0) continue;
+    const length = items.valueLength(slot);
+    writeValueHeader(out, key, items.flags(slot), length, withCas ? items.cas(slot) : undefined);
+    out.writeWith(length, (target, offset) => items.copyValue(slot, target, offset));
+    writeCrlf(out);
+  }
+  out.writeBytes(TEXT_REPLY.end);
+}
+
+export function handleTextRequest(
+  request: TextRequest,
+  core: CacheCore,
+  hooks: ServerHooks,
+  out: OutputBuffer,
+): SessionAction {
+  switch (request.type) {
+    case 'retrieval': {
+      const touches = request.command === 'gat' || request.command === 'gats';
+      const withCas = request.command === 'gets' || request.command === 'gats';
+      writeRetrieval(core, request.keys, withCas, touches ? request.exptime : undefined, out);
+      return 'continue';
+    }
+    case 'storage': {
+      const outcome = core.store(
+        request.command,
+        request.key,
+        request.value,
+        request.flags,
+        request.exptime,
+        request.casUnique,
+      );
+      // memcached answers an out-of-memory store even under noreply (out_of_memory()).
+      if (!request.noreply || outcome === 'no_memory') out.writeBytes(STORE_REPLY[outcome]);
+      return 'continue';
+    }
+    case 'too_large':
+      core.refuseTooLarge(request.command, request.key);
+      if (!request.noreply) out.writeBytes(TEXT_REPLY.tooLarge);
+      return 'continue';
+    case 'delete': {
+      const deleted = core.delete(request.key);
+      if (!request.noreply) out.writeBytes(deleted ? TEXT_REPLY.deleted : TEXT_REPLY.notFound);
+      return 'continue';
+    }
+    case 'arithmetic': {
+      const result = core.arithmetic(request.key, request.delta, request.command === 'incr');
+      if (result === 'non_numeric') {
+        // An error reply: memcached sends it even under noreply.
+        out.writeBytes(TEXT_REPLY.nonNumeric);
+      } else if (!request.noreply) {
+        if (result === 'not_found') out.writeBytes(TEXT_REPLY.notFound);
+        else writeLine(out, result.toString());
+      }
+      return 'continue';
+    }
+    case 'touch': {
+      const touched = core.touch(request.key, request.exptime);
+      if (!request.noreply) out.writeBytes(touched ? TEXT_REPLY.touched : TEXT_REPLY.notFound);
+      return 'continue';
+    }
+    case 'flush_all':
+      core.flushAll(request.delaySeconds);
+      if (!request.noreply) out.writeBytes(TEXT_REPLY.ok);
+      return 'continue';
+    case 'version':
+      writeLine(out, `VERSION ${hooks.version}`);
+      return 'continue';
+    case 'verbosity':
+      hooks.setVerbosity(request.level);
+      if (!request.noreply) out.writeBytes(TEXT_REPLY.ok);
+      return 'continue';
+    case 'stats':
+      if (!hooks.writeStats(request.args, out)) out.writeBytes(TEXT_REPLY.error);
+      return 'continue';
+    case 'cache_memlimit': {
+      const outcome = core.setMemoryLimit(request.megabytes);
+      if (outcome === 'too_small') out.writeBytes(TEXT_REPLY.memlimitTooSmall);
+      else if (!request.noreply) out.writeBytes(TEXT_REPLY.ok);
+      return 'continue';
+    }
+    case 'shutdown':
+      if (!hooks.shutdownEnabled) {
+        out.writeBytes(TEXT_REPLY.shutdownDisabled);
+        return 'continue';
+      }
+      hooks.shutdown(request.graceful);
+      return 'close';
+    case 'quit':
+      return 'close';
+    default:
+      return request satisfies never;
+  }
+}

@@ -1,0 +1,50 @@
+// The two sides of every conformance comparison: the Debian memcached (the oracle) and ours.
+// Setting RAT_CONFORMANCE_SELF_CHECK=1 makes "ours" a second memcached process instead: memcached
+// against memcached must compare equal, which proves the harness itself (scripts, sentinel, CAS
+// normalisation) before any disagreement is blamed on our server.
+
+import { type MemcachedProcess, memcachedAvailable, startMemcached } from '../helpers/memcached-process.js';
+
+export interface RunningTarget {
+  readonly label: string;
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const SELF_CHECK = process.env.RAT_CONFORMANCE_SELF_CHECK === '1';
+
+/** memcached's defaults (-m 64, -I 1m), which every comparison assumes on both sides. */
+export const ORACLE_LIMITS = { maxItemSize: 1024 * 1024, memoryBytes: 64 * 1024 * 1024 } as const;
+
+export async function startOracle(): Promise<RunningTarget> {
+  const proc: MemcachedProcess = await startMemcached();
+  return { label: `memcached pid ${proc.pid}`, host: proc.host, port: proc.port, close: () => proc.stop() };
+}
+
+export async function startOurs(): Promise<RunningTarget> {
+  if (SELF_CHECK) {
+    const proc = await startMemcached();
+    return {
+      label: `self-check memcached pid ${proc.pid}`,
+      host: proc.host,
+      port: proc.port,
+      close: () => proc.stop(),
+    };
+  }
+  // Imported lazily so the self-check runs even while our server does not build.
+  const { startTestServer } = await import('../helpers/test-server.js');
+  const server = await startTestServer({ ...ORACLE_LIMITS, eviction: 'lru' });
+  return { label: 'rat-memcached', host: server.host, port: server.port, close: () => server.close() };
+}
+
+/** Whether suites that need the oracle can run; prints why when they cannot. */
+export function oracleAvailable(suite: string): boolean {
+  const available = memcachedAvailable();
+  if (!available) {
+    console.warn(
+      `[${suite}] skipped: /usr/bin/memcached is not installed (CI installs it; apt-get install memcached)`,
+    );
+  }
+  return available;
+}

@@ -1,0 +1,74 @@
+// CRC32C (Castagnoli), the checksum L2 records carry so a flipped bit on disk
+// is caught before a corrupt value reaches a client. Node 20's zlib has no
+// crc32 of any kind, so this is table-driven: slice-by-8 processes eight bytes
+// per step with eight 256-entry tables, several times faster in V8 than the
+// one-table byte loop and still only 8 KiB of tables. Tables are Int32Array,
+// not Uint32Array: values above 2^31 would leave V8's small-integer fast path
+// and roughly halve throughput.
+
+const POLY_REFLECTED = 0x82f63b78;
+
+// Module-level bindings, not an array indexed per call: V8 keeps them as
+// constants in the hot loop.
+const [t0, t1, t2, t3, t4, t5, t6, t7] = buildTables();
+
+type Tables = [
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+];
+
+function buildTables(): Tables {
+  const tables = Array.from({ length: 8 }, () => new Int32Array(256));
+  const base = tables[0]!;
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY_REFLECTED : c >>> 1;
+    base[n] = c;
+  }
+  // Table k advances a byte's contribution by k further zero bytes.
+  for (let k = 1; k < 8; k++) {
+    const prev = tables[k - 1]!;
+    const cur = tables[k]!;
+    for (let n = 0; n < 256; n++) {
+      const c = prev[n]!;
+      cur[n] = base[c & 0xff]! ^ (c >>> 8);
+    }
+  }
+  return tables as Tables;
+}
+
+/**
+ * CRC32C of `bytes`. Pass a previous result as `crc` to continue a running
+ * checksum over several buffers: crc32c(b, crc32c(a)) === crc32c(a ++ b).
+ */
+export function crc32c(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc;
+  let i = 0;
+  const n = bytes.length;
+  const end8 = n - (n & 7);
+  while (i < end8) {
+    const lo = c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+    const hi = bytes[i + 4]! | (bytes[i + 5]! << 8) | (bytes[i + 6]! << 16) | (bytes[i + 7]! << 24);
+    c =
+      t7[lo & 0xff]! ^
+      t6[(lo >>> 8) & 0xff]! ^
+      t5[(lo >>> 16) & 0xff]! ^
+      t4[lo >>> 24]! ^
+      t3[hi & 0xff]! ^
+      t2[(hi >>> 8) & 0xff]! ^
+      t1[(hi >>> 16) & 0xff]! ^
+      t0[hi >>> 24]!;
+    i += 8;
+  }
+  while (i < n) {
+    c = t0[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+    i++;
+  }
+  return ~c >>> 0;
+}

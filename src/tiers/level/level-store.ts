@@ -1,0 +1,366 @@
+// LevelStore: the on-disk byte store under the L2 tier, in the role of
+// memcached's extstore. It maps keys to opaque records (record-codec.ts makes
+// them) under a byte budget, evicting oldest-written first, and keeps an
+// expiry index so TTL reclamation costs what expires, not a scan. It knows
+// nothing of memcached items, commands or the clock: callers pass exptime in
+// and `now` to reclaimExpired.
+//
+// Writes are group-committed. Every write lands in a pending batch that reads
+// consult first (read-your-writes); the batch goes to LevelDB when the
+// interval timer fires, when it reaches batchMaxBytes, or when someone awaits
+// it (put/del/flush). At most one batch is in flight; writes arriving
+// meanwhile join the next. All DB mutations run one at a time, so the
+// read-modify-write of indexes and totals below never races itself.
+//
+// Crash safety: the meta record (totals, next seq) is written in the same
+// atomic LevelDB batch as the records it counts, so after any crash LevelDB's
+// log replay yields records and totals from the same instant. Nothing needs
+// recounting on open; writes are not fsynced, so a machine crash may lose the
+// last few batches, which is fine for a cache.
+
+import { LevelIoError, LevelOpenError } from './level-errors.js';
+import {
+  DATA_HEADER_BYTES,
+  dataKey,
+  decodeDataEntryHeader,
+  decodeMeta,
+  encodeMeta,
+  META_KEY,
+  type StoreMeta,
+} from './level-keys.js';
+import { type LevelDb, openLevelDb } from './open-level-db.js';
+import { type BatchOp, type PendingWrite, planEviction, planReclaim, planWrites } from './store-plans.js';
+
+export interface LevelStoreOptions {
+  /** Budget for key + record bytes; the oldest records go when it is exceeded. */
+  maxBytes: number;
+  /** How long a write may wait in the pending batch. Default 5. */
+  flushIntervalMs?: number;
+  /** Pending bytes that trigger a flush without waiting for the timer. Default 1 MiB. */
+  batchMaxBytes?: number;
+  /** Default true. */
+  createIfMissing?: boolean;
+  /** Wipe all records on open (memcached has no persistence; clear_on_startup). */
+  clearOnOpen?: boolean;
+  /** Called once per failed batch; nobody else may be awaiting a timer-driven flush. */
+  onWriteError?: (error: LevelIoError) => void;
+  cacheSizeBytes?: number;
+  writeBufferBytes?: number;
+}
+
+export interface LevelStoreStats {
+  items: number;
+  bytes: number;
+  evictions: number;
+  expiredReclaimed: number;
+  writeErrors: number;
+  pendingBytes: number;
+  pendingWrites: number;
+}
+
+class PendingBatch {
+  /** Keyed by the key's latin1 string: a lossless copy of the bytes, usable as a Map key. */
+  readonly writes = new Map<string, PendingWrite>();
+  bytes = 0;
+  readonly done: Promise<void>;
+  settle!: (error?: LevelIoError) => void;
+
+  constructor() {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // Enqueue-only callers never await; the failure reaches them via onWriteError and stats.
+    this.done.catch(() => {});
+  }
+}
+
+export const DEFAULT_FLUSH_INTERVAL_MS = 5;
+export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
+
+export class LevelStore {
+  readonly #db: LevelDb;
+  readonly #maxBytes: number;
+  readonly #flushIntervalMs: number;
+  readonly #batchMaxBytes: number;
+  readonly #onWriteError: ((error: LevelIoError) => void) | undefined;
+
+  #pending = new PendingBatch();
+  #inFlight: PendingBatch | undefined;
+  #flushAgain = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerArmed = false;
+  /** Tail of the chain that runs DB mutations one at a time; never rejects. */
+  #exclusiveTail: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  #meta: StoreMeta;
+  #evictions = 0;
+  #expiredReclaimed = 0;
+  #writeErrors = 0;
+
+  private constructor(db: LevelDb, meta: StoreMeta, options: LevelStoreOptions) {
+    this.#db = db;
+    this.#meta = meta;
+    this.#maxBytes = options.maxBytes;
+    this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.#batchMaxBytes = options.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES;
+    this.#onWriteError = options.onWriteError;
+  }
+
+  static async open(dir: string, options: LevelStoreOptions): Promise<LevelStore> {
+    if (!(options.maxBytes > 0)) throw new RangeError(`maxBytes must be positive, got ${options.maxBytes}`);
+    const db = await openLevelDb(dir, {
+      createIfMissing: options.createIfMissing ?? true,
+      ...(options.cacheSizeBytes === undefined ? {} : { cacheSizeBytes: options.cacheSizeBytes }),
+      ...(options.writeBufferBytes === undefined ? {} : { writeBufferBytes: options.writeBufferBytes }),
+    });
+    try {
+      // Meta first: clearOnOpen must never wipe a LevelDB that is not ours.
+      let meta = await readMeta(db, dir);
+      if (options.clearOnOpen === true) meta = await clearDb(db, meta);
+      return new LevelStore(db, meta, options);
+    } catch (error) {
+      await db.close();
+      if (error instanceof LevelOpenError) throw error;
+      throw new LevelOpenError(
+        `L2 directory ${dir} cannot be read: ${(error as Error).message}`,
+        { dir },
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Bytes accepted but not yet in LevelDB; callers throttle demotion on it. */
+  get pendingBytes(): number {
+    return this.#pending.bytes + (this.#inFlight?.bytes ?? 0);
+  }
+
+  stats(): LevelStoreStats {
+    return {
+      items: this.#meta.items,
+      bytes: this.#meta.bytes,
+      evictions: this.#evictions,
+      expiredReclaimed: this.#expiredReclaimed,
+      writeErrors: this.#writeErrors,
+      pendingBytes: this.pendingBytes,
+      pendingWrites: this.#pending.writes.size + (this.#inFlight?.writes.size ?? 0),
+    };
+  }
+
+  /** The record last written for `key`, including writes not yet flushed. */
+  async get(key: Buffer): Promise<Buffer | undefined> {
+    this.#assertOpen();
+    const id = key.toString('latin1');
+    const pending = this.#pending.writes.get(id) ?? this.#inFlight?.writes.get(id);
+    if (pending !== undefined) return pending.record;
+    let entry: Buffer | undefined;
+    try {
+      entry = await this.#db.get(dataKey(key));
+    } catch (cause) {
+      throw new LevelIoError(`L2 read failed: ${(cause as Error).message}`, { op: 'get' }, { cause });
+    }
+    if (entry === undefined || decodeDataEntryHeader(entry) === undefined) return undefined;
+    return entry.subarray(DATA_HEADER_BYTES);
+  }
+
+  /** Writes and waits until the record is in LevelDB. The store keeps `record`; do not mutate it. */
+  async put(key: Buffer, record: Buffer, exptime = 0): Promise<void> {
+    this.enqueuePut(key, record, exptime);
+    await this.#awaitPending();
+  }
+
+  async del(key: Buffer): Promise<void> {
+    this.enqueueDel(key);
+    await this.#awaitPending();
+  }
+
+  /** Queues a write for the next batch; visible to get() at once. */
+  enqueuePut(key: Buffer, record: Buffer, exptime = 0): void {
+    if (!Number.isInteger(exptime) || exptime < 0 || exptime > 0xffff_ffff) {
+      throw new RangeError(`exptime must be a u32, got ${exptime}`);
+    }
+    this.#enqueue(key, { record, exptime });
+  }
+
+  enqueueDel(key: Buffer): void {
+    this.#enqueue(key, { record: undefined, exptime: 0 });
+  }
+
+  /** Resolves once every write queued before the call is in LevelDB; rejects if any batch failed. */
+  async flush(): Promise<void> {
+    const waits: Promise<void>[] = [];
+    if (this.#inFlight !== undefined) waits.push(this.#inFlight.done);
+    if (this.#pending.writes.size > 0) waits.push(this.#pending.done);
+    this.#requestFlush();
+    await Promise.all(waits);
+  }
+
+  /**
+   * Deletes up to `limit` records whose exptime is in (0, nowSeconds], soonest
+   * first, walking only the expired prefix of the expiry index. Returns how
+   * many went; call again while it returns `limit`.
+   */
+  async reclaimExpired(nowSeconds: number, limit: number): Promise<number> {
+    this.#assertOpen();
+    return this.#exclusive(async () => {
+      const plan = await planReclaim(this.#db, this.#meta, nowSeconds, limit);
+      if (plan.ops.length === 0) return 0;
+      await this.#commitOps(plan.ops, plan.meta);
+      this.#expiredReclaimed += plan.removed;
+      return plan.removed;
+    });
+  }
+
+  /** Drops every record and every write queued so far (clear_on_startup, flush_all of L2). */
+  async clear(): Promise<void> {
+    this.#assertOpen();
+    const dropped = this.#pending;
+    this.#pending = new PendingBatch();
+    await this.#exclusive(async () => {
+      this.#meta = await clearDb(this.#db, this.#meta);
+    });
+    // Cleared, so the dropped writes' effect (none) is final; their waiters may go on.
+    dropped.settle();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    // Closed first, so nothing new is queued behind the final flush.
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    try {
+      await this.flush();
+    } finally {
+      await this.#exclusiveTail;
+      await this.#db.close();
+    }
+  }
+
+  #enqueue(key: Buffer, write: PendingWrite): void {
+    this.#assertOpen();
+    const batch = this.#pending;
+    const id = key.toString('latin1');
+    const previous = batch.writes.get(id);
+    if (previous !== undefined) batch.bytes -= id.length + (previous.record?.length ?? 0);
+    batch.writes.set(id, write);
+    batch.bytes += id.length + (write.record?.length ?? 0);
+    if (batch.bytes >= this.#batchMaxBytes) this.#requestFlush();
+    else this.#armTimer();
+  }
+
+  async #awaitPending(): Promise<void> {
+    const batch = this.#pending;
+    this.#requestFlush();
+    await batch.done;
+  }
+
+  // One timer, re-armed with refresh() rather than a new setTimeout per batch;
+  // unref'd so a quiet store never keeps the process alive.
+  #armTimer(): void {
+    if (this.#timerArmed || this.#closed) return;
+    this.#timerArmed = true;
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.#onTimer(), this.#flushIntervalMs);
+      this.#timer.unref();
+    } else {
+      this.#timer.refresh();
+    }
+  }
+
+  #onTimer(): void {
+    this.#timerArmed = false;
+    if (!this.#closed) this.#requestFlush();
+  }
+
+  #requestFlush(): void {
+    if (this.#inFlight !== undefined) {
+      this.#flushAgain = true;
+      return;
+    }
+    if (this.#pending.writes.size === 0) return;
+    const batch = this.#pending;
+    this.#pending = new PendingBatch();
+    this.#inFlight = batch;
+    void this.#exclusive(() => this.#commitBatch(batch));
+  }
+
+  async #commitBatch(batch: PendingBatch): Promise<void> {
+    let error: LevelIoError | undefined;
+    try {
+      const writes = await planWrites(this.#db, this.#meta, batch.writes);
+      const eviction = await planEviction(this.#db, writes, this.#maxBytes);
+      await this.#commitOps(writes.ops.concat(eviction.ops), eviction.meta);
+      this.#evictions += eviction.evicted;
+    } catch (cause) {
+      this.#writeErrors++;
+      error = new LevelIoError(
+        `L2 batch of ${batch.writes.size} write(s) failed: ${(cause as Error).message}`,
+        { op: 'batch', writes: batch.writes.size, bytes: batch.bytes },
+        { cause },
+      );
+    }
+    this.#inFlight = undefined;
+    batch.settle(error);
+    if (this.#flushAgain || this.#pending.bytes >= this.#batchMaxBytes) {
+      this.#flushAgain = false;
+      this.#requestFlush();
+    } else if (this.#pending.writes.size > 0) {
+      this.#armTimer();
+    }
+    // Last, so a throwing callback cannot leave the batch unsettled or the store stuck.
+    if (error !== undefined) this.#onWriteError?.(error);
+  }
+
+  async #commitOps(ops: BatchOp[], meta: StoreMeta): Promise<void> {
+    ops.push({ type: 'put', key: META_KEY, value: encodeMeta(meta) });
+    await this.#db.batch(ops);
+    this.#meta = meta;
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#exclusiveTail.then(task);
+    this.#exclusiveTail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new LevelIoError('L2 store is closed', { op: 'use-after-close' });
+  }
+}
+
+/** Empties the DB but keeps counting seqs upward, so order keys never repeat. */
+async function clearDb(db: LevelDb, meta: StoreMeta): Promise<StoreMeta> {
+  const cleared: StoreMeta = { nextSeq: meta.nextSeq, items: 0, bytes: 0, evictFromSeq: meta.nextSeq };
+  await db.clear();
+  await db.put(META_KEY, encodeMeta(cleared));
+  return cleared;
+}
+
+async function readMeta(db: LevelDb, dir: string): Promise<StoreMeta> {
+  const bytes = await db.get(META_KEY);
+  if (bytes === undefined) {
+    // Every batch writes meta, so a DB without it but with keys was not written by us.
+    const anyKey = await db.keys({ limit: 1 }).all();
+    if (anyKey.length > 0) {
+      throw new LevelOpenError(`L2 directory ${dir} holds a LevelDB that is not a rat-memcached L2 store`, {
+        dir,
+      });
+    }
+    const fresh: StoreMeta = { nextSeq: 0, items: 0, bytes: 0, evictFromSeq: 0 };
+    await db.put(META_KEY, encodeMeta(fresh));
+    return fresh;
+  }
+  const meta = decodeMeta(bytes);
+  if (meta === undefined) {
+    throw new LevelOpenError(`L2 directory ${dir} has an unreadable or newer-version meta record`, {
+      dir,
+      metaLength: bytes.length,
+    });
+  }
+  return meta;
+}

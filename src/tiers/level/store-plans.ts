@@ -1,0 +1,185 @@
+// The read-then-plan half of LevelStore's mutations: given the DB and the
+// current totals, each function reads what it must and returns the batch of
+// puts/dels plus the totals that batch produces. Nothing here writes; the
+// store commits a plan (with the new meta) as one atomic LevelDB batch, which
+// is what keeps records, indexes and totals consistent. Plans must run one at
+// a time (the store serializes them) since each reads state the last changed.
+
+import {
+  dataKey,
+  decodeDataEntryHeader,
+  decodeOrderEntry,
+  EXPIRY_START,
+  encodeDataEntry,
+  encodeOrderEntry,
+  expiryBoundAfter,
+  expiryKey,
+  ORDER_END,
+  orderKey,
+  parseExpiryKey,
+  type StoreMeta,
+  seqOfOrderKey,
+} from './level-keys.js';
+import type { LevelDb } from './open-level-db.js';
+
+export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+
+/** A queued write; `record` undefined means delete. */
+export interface PendingWrite {
+  record: Buffer | undefined;
+  exptime: number;
+}
+
+export interface WritePlan {
+  ops: BatchOp[];
+  /** Totals after these writes, before any eviction. */
+  meta: StoreMeta;
+  /** Order-index entries these writes delete (overwritten or deleted keys). */
+  freedSeqs: ReadonlySet<number>;
+  /** Entries these writes create, oldest seq first. */
+  added: readonly AddedEntry[];
+}
+
+interface AddedEntry {
+  seq: number;
+  key: Buffer;
+  exptime: number;
+  size: number;
+}
+
+export interface EvictionPlan {
+  ops: BatchOp[];
+  meta: StoreMeta;
+  evicted: number;
+}
+
+export interface ReclaimPlan {
+  ops: BatchOp[];
+  meta: StoreMeta;
+  removed: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+const EVICTION_READ_CHUNK = 64;
+
+/** `writes` is keyed by the key's latin1 string (see PendingBatch). */
+export async function planWrites(
+  db: LevelDb,
+  meta: StoreMeta,
+  writes: ReadonlyMap<string, PendingWrite>,
+): Promise<WritePlan> {
+  const keys = Array.from(writes.keys(), (id) => Buffer.from(id, 'latin1'));
+  // One read for the whole batch: overwrites and deletes need the old seq,
+  // exptime and size to drop the old index entries and fix the totals.
+  const olds = await db.getMany(keys.map(dataKey));
+  const ops: BatchOp[] = [];
+  const freedSeqs = new Set<number>();
+  const added: AddedEntry[] = [];
+  let { nextSeq, items, bytes } = meta;
+  let i = 0;
+  for (const write of writes.values()) {
+    const key = keys[i]!;
+    const old = olds[i];
+    i++;
+    const oldHeader = old === undefined ? undefined : decodeDataEntryHeader(old);
+    if (oldHeader !== undefined) {
+      ops.push({ type: 'del', key: orderKey(oldHeader.seq) });
+      if (oldHeader.exptime !== 0) ops.push({ type: 'del', key: expiryKey(oldHeader.exptime, key) });
+      freedSeqs.add(oldHeader.seq);
+      items--;
+      bytes -= key.length + oldHeader.recordLength;
+    }
+    if (write.record === undefined) {
+      if (old !== undefined) ops.push({ type: 'del', key: dataKey(key) });
+      continue;
+    }
+    const seq = nextSeq++;
+    const size = key.length + write.record.length;
+    ops.push({ type: 'put', key: dataKey(key), value: encodeDataEntry(seq, write.exptime, write.record) });
+    ops.push({ type: 'put', key: orderKey(seq), value: encodeOrderEntry(size, write.exptime, key) });
+    if (write.exptime !== 0) ops.push({ type: 'put', key: expiryKey(write.exptime, key), value: EMPTY });
+    items++;
+    bytes += size;
+    added.push({ seq, key, exptime: write.exptime, size });
+  }
+  return { ops, meta: { ...meta, nextSeq, items, bytes }, freedSeqs, added };
+}
+
+/**
+ * Evicts oldest-written first until the totals fit `maxBytes`: first from the
+ * order index on disk (starting at evictFromSeq, below which everything is
+ * already gone, so LevelDB need not skip the tombstones of earlier
+ * evictions), then, if the batch alone is over budget, from its own entries.
+ */
+export async function planEviction(db: LevelDb, plan: WritePlan, maxBytes: number): Promise<EvictionPlan> {
+  let { items, bytes, evictFromSeq } = plan.meta;
+  const ops: BatchOp[] = [];
+  let evicted = 0;
+  if (bytes <= maxBytes) return { ops, meta: plan.meta, evicted };
+
+  const iterator = db.iterator({ gte: orderKey(evictFromSeq), lt: ORDER_END });
+  try {
+    while (bytes > maxBytes) {
+      const chunk = await iterator.nextv(EVICTION_READ_CHUNK);
+      if (chunk.length === 0) break;
+      for (const [indexKey, indexValue] of chunk) {
+        const seq = seqOfOrderKey(indexKey);
+        evictFromSeq = seq + 1;
+        if (plan.freedSeqs.has(seq)) continue;
+        ops.push({ type: 'del', key: indexKey });
+        const entry = decodeOrderEntry(indexValue);
+        if (entry === undefined) continue;
+        ops.push({ type: 'del', key: dataKey(entry.key) });
+        if (entry.exptime !== 0) ops.push({ type: 'del', key: expiryKey(entry.exptime, entry.key) });
+        items--;
+        bytes -= entry.size;
+        evicted++;
+        if (bytes <= maxBytes) break;
+      }
+    }
+  } finally {
+    await iterator.close();
+  }
+
+  // Later ops in a LevelDB batch win, so deleting what this batch puts is fine.
+  for (const entry of plan.added) {
+    if (bytes <= maxBytes) break;
+    ops.push({ type: 'del', key: orderKey(entry.seq) });
+    ops.push({ type: 'del', key: dataKey(entry.key) });
+    if (entry.exptime !== 0) ops.push({ type: 'del', key: expiryKey(entry.exptime, entry.key) });
+    evictFromSeq = entry.seq + 1;
+    items--;
+    bytes -= entry.size;
+    evicted++;
+  }
+  return { ops, meta: { ...plan.meta, items, bytes, evictFromSeq }, evicted };
+}
+
+/** Deletes up to `limit` records with 0 < exptime <= nowSeconds, reading only the expired prefix. */
+export async function planReclaim(
+  db: LevelDb,
+  meta: StoreMeta,
+  nowSeconds: number,
+  limit: number,
+): Promise<ReclaimPlan> {
+  const expired = await db.keys({ gte: EXPIRY_START, lt: expiryBoundAfter(nowSeconds), limit }).all();
+  const parsed = expired.map(parseExpiryKey);
+  const entries = await db.getMany(parsed.map((p) => dataKey(p.key)));
+  const ops: BatchOp[] = [];
+  let { items, bytes } = meta;
+  let removed = 0;
+  for (let i = 0; i < expired.length; i++) {
+    const { exptime, key } = parsed[i]!;
+    ops.push({ type: 'del', key: expired[i]! });
+    const entry = entries[i];
+    const header = entry === undefined ? undefined : decodeDataEntryHeader(entry);
+    // An index entry whose record now carries another exptime is stale; drop only the entry.
+    if (header === undefined || header.exptime !== exptime) continue;
+    ops.push({ type: 'del', key: dataKey(key) });
+    ops.push({ type: 'del', key: orderKey(header.seq) });
+    items--;
+    bytes -= key.length + header.recordLength;
+    removed++;
+  }
+  return { ops, meta: { ...meta, items, bytes }, removed };
+}

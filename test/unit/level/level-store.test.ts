@@ -1,0 +1,319 @@
+import { ClassicLevel } from 'classic-level';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import { LevelIoError } from '../../../src/tiers/level/level-errors.js';
+import { key, onCleanup, openStore, readRawAndCheck, tempDir } from './level-fixtures.js';
+
+const rec = (s: string): Buffer => Buffer.from(`record:${s}`);
+
+describe('LevelStore basics', () => {
+  it('puts, gets and deletes, counting key + record bytes', async () => {
+    const store = await openStore(await tempDir());
+    expect(await store.get(key('a'))).toBeUndefined();
+    await store.put(key('a'), rec('1'));
+    await store.put(key('bb'), rec('22'));
+    expect((await store.get(key('a')))?.toString()).toBe('record:1');
+    expect(store.stats()).toMatchObject({ items: 2, bytes: 1 + 8 + 2 + 9, pendingBytes: 0 });
+
+    await store.put(key('a'), rec('longer'));
+    expect((await store.get(key('a')))?.toString()).toBe('record:longer');
+    expect(store.stats()).toMatchObject({ items: 2, bytes: 1 + 13 + 2 + 9 });
+
+    await store.del(key('a'));
+    await store.del(key('missing'));
+    expect(await store.get(key('a'))).toBeUndefined();
+    expect(store.stats()).toMatchObject({ items: 1, bytes: 11 });
+  });
+
+  it('treats keys as bytes, not text', async () => {
+    const store = await openStore(await tempDir());
+    const binary = Buffer.from([0x00, 0xff, 0x80, 0x0a]);
+    await store.put(binary, rec('bin'));
+    expect((await store.get(Buffer.from([0x00, 0xff, 0x80, 0x0a])))?.toString()).toBe('record:bin');
+    expect(await store.get(Buffer.from([0x00, 0xff, 0x80]))).toBeUndefined();
+  });
+
+  it('refuses use after close with a typed error', async () => {
+    const store = await openStore(await tempDir());
+    await store.close();
+    await expect(store.get(key('a'))).rejects.toBeInstanceOf(LevelIoError);
+    expect(() => store.enqueuePut(key('a'), rec('a'))).toThrow(/closed/);
+  });
+});
+
+describe('LevelStore batched writes', () => {
+  it('reads its own pending writes before they are flushed', async () => {
+    const store = await openStore(await tempDir(), { flushIntervalMs: 60_000 });
+    await store.put(key('gone'), rec('old'));
+    store.enqueuePut(key('k'), rec('v1'));
+    store.enqueuePut(key('k'), rec('v2'));
+    store.enqueueDel(key('gone'));
+    expect((await store.get(key('k')))?.toString()).toBe('record:v2');
+    expect(await store.get(key('gone'))).toBeUndefined();
+    // Coalesced: one pending write for k, sized by its latest record.
+    expect(store.stats()).toMatchObject({ pendingWrites: 2, pendingBytes: 1 + 9 + 4, items: 1 });
+
+    await store.flush();
+    expect(store.stats()).toMatchObject({ pendingWrites: 0, pendingBytes: 0, items: 1 });
+    expect((await store.get(key('k')))?.toString()).toBe('record:v2');
+    expect(await store.get(key('gone'))).toBeUndefined();
+  });
+
+  it('keeps pending writes visible while a batch is in flight', async () => {
+    const store = await openStore(await tempDir(), { flushIntervalMs: 60_000 });
+    store.enqueuePut(key('x'), rec('first'));
+    const flushing = store.flush();
+    // x is in flight now; y joins the next batch; both must be readable.
+    store.enqueuePut(key('y'), rec('second'));
+    expect((await store.get(key('x')))?.toString()).toBe('record:first');
+    expect((await store.get(key('y')))?.toString()).toBe('record:second');
+    await flushing;
+    await store.flush();
+    expect(store.stats()).toMatchObject({ items: 2, pendingBytes: 0 });
+  });
+
+  it('flushes on the interval timer', async () => {
+    const store = await openStore(await tempDir(), { flushIntervalMs: 5 });
+    store.enqueuePut(key('t'), rec('timer'));
+    expect(store.pendingBytes).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(store.stats()).toMatchObject({ pendingBytes: 0, items: 1 }));
+  });
+
+  it('flushes when the batch reaches batchMaxBytes, without the timer', async () => {
+    const store = await openStore(await tempDir(), { flushIntervalMs: 600_000, batchMaxBytes: 64 });
+    store.enqueuePut(key('small'), rec('s'));
+    expect(store.stats().pendingWrites).toBe(1);
+    store.enqueuePut(key('big'), Buffer.alloc(100, 1));
+    await vi.waitFor(() => expect(store.stats()).toMatchObject({ pendingBytes: 0, items: 2 }));
+  });
+
+  it('group-commits concurrent puts and stays consistent', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir);
+    const expected = new Map<string, string>();
+    const puts: Promise<void>[] = [];
+    for (let i = 0; i < 300; i++) {
+      const k = `k${i % 37}`;
+      expected.set(k, `v${i}`);
+      puts.push(
+        i % 11 === 0 ? store.del(key(k)) : store.put(key(k), rec(`v${i}`), i % 3 === 0 ? 1000 + i : 0),
+      );
+      if (i % 11 === 0) expected.delete(k);
+    }
+    await Promise.all(puts);
+    await store.close();
+    const raw = await readRawAndCheck(dir);
+    expect(new Map([...raw.records].map(([k, v]) => [k, v.toString().slice(7)]))).toEqual(expected);
+  });
+
+  it('reports a failed batch to its waiters, onWriteError and stats, then carries on', async () => {
+    const errors: LevelIoError[] = [];
+    const store = await openStore(await tempDir(), { onWriteError: (e) => errors.push(e) });
+    const batch = vi.spyOn(ClassicLevel.prototype, 'batch');
+    onCleanup(() => batch.mockRestore());
+    batch.mockRejectedValueOnce(new Error('disk on fire'));
+
+    const failed = await store.put(key('lost'), rec('lost')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failed).toBeInstanceOf(LevelIoError);
+    expect((failed as LevelIoError).code).toBe('RAT_ERR_L2_IO');
+    expect(((failed as LevelIoError).cause as Error).message).toBe('disk on fire');
+    expect(errors).toEqual([failed]);
+    expect(store.stats()).toMatchObject({ writeErrors: 1, items: 0, bytes: 0, pendingBytes: 0 });
+    expect(await store.get(key('lost'))).toBeUndefined();
+
+    await store.put(key('kept'), rec('kept'));
+    expect(store.stats()).toMatchObject({ writeErrors: 1, items: 1 });
+  });
+});
+
+describe('LevelStore byte budget', () => {
+  const size = (i: number) => `k${i}`.length + rec(`v${i}`).length;
+
+  it('evicts the oldest-written records first', async () => {
+    const dir = await tempDir();
+    // Room for exactly keys k0..k4 (equal sizes for single digits).
+    const store = await openStore(dir, { maxBytes: 5 * size(0) });
+    for (let i = 0; i < 8; i++) await store.put(key(`k${i}`), rec(`v${i}`));
+    for (let i = 0; i < 3; i++) expect(await store.get(key(`k${i}`))).toBeUndefined();
+    for (let i = 3; i < 8; i++) expect((await store.get(key(`k${i}`)))?.toString()).toBe(`record:v${i}`);
+    expect(store.stats()).toMatchObject({ items: 5, bytes: 5 * size(0), evictions: 3 });
+    await store.close();
+    await readRawAndCheck(dir);
+  });
+
+  it('counts an overwrite as a new write', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir, { maxBytes: 3 * size(0) });
+    for (let i = 0; i < 3; i++) await store.put(key(`k${i}`), rec(`v${i}`));
+    await store.put(key('k0'), rec('v9'));
+    await store.put(key('k3'), rec('v3'));
+    expect(await store.get(key('k1'))).toBeUndefined();
+    expect((await store.get(key('k0')))?.toString()).toBe('record:v9');
+    expect(store.stats()).toMatchObject({ items: 3, evictions: 1 });
+    // The oldest key grows past the budget: its old version must not count as a victim.
+    await store.put(key('k2'), rec('v22'));
+    expect(await store.get(key('k0'))).toBeUndefined();
+    expect((await store.get(key('k2')))?.toString()).toBe('record:v22');
+    expect(store.stats()).toMatchObject({ items: 2, evictions: 2 });
+    await store.close();
+    await readRawAndCheck(dir);
+  });
+
+  it('evicts from an oversized batch itself, keeping its newest writes', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir, { maxBytes: 4 * size(0), flushIntervalMs: 60_000 });
+    await store.put(key('k0'), rec('v0'));
+    for (let i = 1; i < 10; i++) store.enqueuePut(key(`k${i}`), rec(`v${i}`));
+    await store.flush();
+    const present: number[] = [];
+    for (let i = 0; i < 10; i++) if ((await store.get(key(`k${i}`))) !== undefined) present.push(i);
+    expect(present).toEqual([6, 7, 8, 9]);
+    expect(store.stats()).toMatchObject({ items: 4, evictions: 6 });
+    await store.close();
+    await readRawAndCheck(dir);
+  });
+
+  it('drops a record larger than the whole budget', async () => {
+    const store = await openStore(await tempDir(), { maxBytes: 100 });
+    await store.put(key('small'), rec('s'));
+    await store.put(key('huge'), Buffer.alloc(500));
+    expect(await store.get(key('huge'))).toBeUndefined();
+    expect(store.stats()).toMatchObject({ items: 0, bytes: 0, evictions: 2 });
+  });
+});
+
+describe('LevelStore expiry index', () => {
+  it('reclaims what expired, soonest first, up to the limit', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir);
+    await store.put(key('e100'), rec('a'), 100);
+    await store.put(key('e200'), rec('b'), 200);
+    await store.put(key('e300'), rec('c'), 300);
+    await store.put(key('never'), rec('d'), 0);
+    expect(await store.reclaimExpired(99, 10)).toBe(0);
+    expect(await store.reclaimExpired(250, 1)).toBe(1);
+    expect(await store.get(key('e100'))).toBeUndefined();
+    expect(await store.get(key('e200'))).toBeDefined();
+    expect(await store.reclaimExpired(250, 10)).toBe(1);
+    expect(await store.get(key('e200'))).toBeUndefined();
+    expect(store.stats()).toMatchObject({ items: 2, expiredReclaimed: 2 });
+    expect(await store.reclaimExpired(2 ** 32, 10)).toBe(1);
+    expect((await store.get(key('never')))?.toString()).toBe('record:d');
+    await store.close();
+    const raw = await readRawAndCheck(dir);
+    expect([...raw.records.keys()]).toEqual(['never']);
+  });
+
+  it('follows overwrites and deletes of expiring records', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir);
+    await store.put(key('a'), rec('a'), 100);
+    await store.put(key('a'), rec('a2'), 0);
+    await store.put(key('b'), rec('b'), 100);
+    await store.put(key('b'), rec('b2'), 500);
+    await store.put(key('c'), rec('c'), 100);
+    await store.del(key('c'));
+    expect(await store.reclaimExpired(150, 10)).toBe(0);
+    expect((await store.get(key('a')))?.toString()).toBe('record:a2');
+    expect(await store.reclaimExpired(500, 10)).toBe(1);
+    expect(await store.get(key('b'))).toBeUndefined();
+    await store.close();
+    await readRawAndCheck(dir);
+  });
+});
+
+describe('LevelStore persistence', () => {
+  it('reopens with its records, totals and write order', async () => {
+    const dir = await tempDir();
+    const first = await openStore(dir, { maxBytes: 1000 });
+    for (let i = 0; i < 5; i++) await first.put(key(`k${i}`), rec(`v${i}`), i === 2 ? 1234 : 0);
+    await first.del(key('k1'));
+    const before = first.stats();
+    first.enqueuePut(key('k9'), rec('v9'));
+    await first.close();
+
+    const second = await openStore(dir, { maxBytes: 3 * (2 + 9) });
+    expect(second.stats()).toMatchObject({ items: before.items + 1, bytes: before.bytes + 11 });
+    expect((await second.get(key('k9')))?.toString()).toBe('record:v9');
+    // Over the smaller budget on the next write: the oldest survivors go first.
+    await second.put(key('k5'), rec('v5'));
+    expect(await second.get(key('k0'))).toBeUndefined();
+    expect(await second.get(key('k2'))).toBeUndefined();
+    expect(await second.get(key('k3'))).toBeUndefined();
+    expect((await second.get(key('k4')))?.toString()).toBe('record:v4');
+    expect(await second.reclaimExpired(2000, 10)).toBe(0);
+    await second.close();
+    expect((await readRawAndCheck(dir)).items).toBe(3);
+  });
+
+  it('clear() and clearOnOpen drop everything', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir);
+    await store.put(key('a'), rec('a'), 50);
+    store.enqueuePut(key('b'), rec('b'));
+    await store.clear();
+    expect(await store.get(key('a'))).toBeUndefined();
+    expect(await store.get(key('b'))).toBeUndefined();
+    expect(store.stats()).toMatchObject({ items: 0, bytes: 0, pendingBytes: 0 });
+    expect(await store.reclaimExpired(100, 10)).toBe(0);
+    await store.put(key('c'), rec('c'));
+    await store.close();
+
+    const reopened = await openStore(dir, { clearOnOpen: true });
+    expect(reopened.stats()).toMatchObject({ items: 0, bytes: 0 });
+    expect(await reopened.get(key('c'))).toBeUndefined();
+  });
+});
+
+describe('LevelStore against a Map model (property)', () => {
+  type Op = { kind: 'put'; k: number; v: number; exp: number } | { kind: 'del'; k: number };
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant('put' as const), k: fc.nat(5), v: fc.nat(12), exp: fc.nat(3) }),
+    fc.record({ kind: fc.constant('del' as const), k: fc.nat(5) }),
+  );
+
+  it('holds what an insertion-ordered map with oldest-first eviction holds', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(opArb, { maxLength: 40 }),
+        fc.integer({ min: 8, max: 30 }),
+        async (ops, max) => {
+          const dir = await tempDir();
+          const store = await openStore(dir, { maxBytes: max });
+          const model = new Map<string, Buffer>();
+          let modelBytes = 0;
+          for (const op of ops) {
+            const k = `k${op.k}`;
+            const old = model.get(k);
+            if (old !== undefined) modelBytes -= k.length + old.length;
+            model.delete(k);
+            if (op.kind === 'del') {
+              await store.del(key(k));
+              continue;
+            }
+            const value = Buffer.from(`${k}:${'x'.repeat(op.v)}`);
+            await store.put(key(k), value, op.exp * 100);
+            model.set(k, value);
+            modelBytes += k.length + value.length;
+            for (const [oldest, v] of model) {
+              if (modelBytes <= max) break;
+              model.delete(oldest);
+              modelBytes -= oldest.length + v.length;
+            }
+          }
+          for (let i = 0; i < 6; i++) {
+            expect(await store.get(key(`k${i}`))).toEqual(model.get(`k${i}`));
+          }
+          expect(store.stats()).toMatchObject({ items: model.size, bytes: modelBytes });
+          await store.close();
+          const raw = await readRawAndCheck(dir);
+          expect(raw.records).toEqual(model);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});

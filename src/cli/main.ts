@@ -3,7 +3,7 @@
 // naming the key and what it accepts, and exits 2.
 
 import { Command, CommanderError, Option } from 'commander';
-import { EVICTION_POLICIES, LOG_LEVELS, PRESETS } from '../config/config.js';
+import { EVICTION_POLICIES, L2_MODES, LOG_LEVELS, PRESETS } from '../config/config.js';
 import { loadConfig, type RawSettings } from '../config/load-config.js';
 import { RatError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
@@ -25,6 +25,11 @@ interface CliOptions {
   verbose: number;
   preset?: string;
   enableShutdown?: boolean;
+  /** false with --no-l2 */
+  l2: boolean;
+  l2Mode?: string;
+  dataDir?: string;
+  l2MaxSize?: string;
 }
 
 function buildProgram(): Command {
@@ -48,6 +53,10 @@ function buildProgram(): Command {
     )
     .addOption(new Option('--preset <name>', 'defaults for an environment').choices(PRESETS))
     .option('-A, --enable-shutdown', 'allow the shutdown command (memcached -A)')
+    .option('--no-l2', 'memory only: no LevelDB tier')
+    .addOption(new Option('--l2-mode <mode>', 'L2 mode (default overflow)').choices(L2_MODES))
+    .option('--data-dir <dir>', 'L2 LevelDB directory (default ./data)')
+    .option('--l2-max-size <size>', 'L2 byte budget, e.g. 4g (default 4g)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 }
@@ -61,6 +70,10 @@ function toSettings(options: CliOptions): RawSettings {
   if (options.eviction !== undefined) settings.eviction = options.eviction;
   if (options.preset !== undefined) settings.preset = options.preset;
   if (options.enableShutdown === true) settings.enableShutdown = true;
+  if (options.l2 === false) settings.l2Enabled = false;
+  if (options.l2Mode !== undefined) settings.l2Mode = options.l2Mode;
+  if (options.dataDir !== undefined) settings.l2DataDir = options.dataDir;
+  if (options.l2MaxSize !== undefined) settings.l2MaxBytes = options.l2MaxSize;
   if (options.logLevel !== undefined) settings.logLevel = options.logLevel;
   else if (options.verbose > 0) settings.logLevel = options.verbose > 1 ? 'trace' : 'debug';
   return settings;

@@ -6,6 +6,9 @@ export type EvictionPolicyName = (typeof EVICTION_POLICIES)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const L2_MODES = ['overflow', 'write-through'] as const;
+export type L2Mode = (typeof L2_MODES)[number];
+
 export const PRESETS = ['development', 'production'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
@@ -18,4 +21,15 @@ export interface Config {
   readonly maxItemSize: number;
   readonly eviction: EvictionPolicyName;
   readonly logLevel: LogLevel;
+  /** L2 (LevelDB) tier; false = memory only, like memcached. */
+  readonly l2Enabled: boolean;
+  readonly l2Mode: L2Mode;
+  readonly l2DataDir: string;
+  readonly l2MaxBytes: number;
+  readonly l2CompressMinBytes: number;
+  /** How long an L2 write may wait before its batch goes to LevelDB: the write-through durability window. */
+  readonly l2FlushIntervalMs: number;
+  readonly l2ClearOnStartup: boolean;
+  /** L2 write backlog above which connections that write stop being read until it drains. */
+  readonly l2MaxPendingBytes: number;
 }

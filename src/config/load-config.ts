@@ -94,6 +94,14 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     maxItemSize: resolve(SCHEMA.maxItemSize, layers, 'maxItemSize'),
     eviction: resolve(SCHEMA.eviction, layers, 'eviction'),
     logLevel: resolve(SCHEMA.logLevel, layers, 'logLevel'),
+    l2Enabled: resolve(SCHEMA.l2Enabled, layers, 'l2Enabled'),
+    l2Mode: resolve(SCHEMA.l2Mode, layers, 'l2Mode'),
+    l2DataDir: resolve(SCHEMA.l2DataDir, layers, 'l2DataDir'),
+    l2MaxBytes: resolve(SCHEMA.l2MaxBytes, layers, 'l2MaxBytes'),
+    l2CompressMinBytes: resolve(SCHEMA.l2CompressMinBytes, layers, 'l2CompressMinBytes'),
+    l2FlushIntervalMs: resolve(SCHEMA.l2FlushIntervalMs, layers, 'l2FlushIntervalMs'),
+    l2ClearOnStartup: resolve(SCHEMA.l2ClearOnStartup, layers, 'l2ClearOnStartup'),
+    l2MaxPendingBytes: resolve(SCHEMA.l2MaxPendingBytes, layers, 'l2MaxPendingBytes'),
   };
   return Object.freeze(checkConfig(config));
 }

@@ -6,6 +6,8 @@ import {
   type Config,
   EVICTION_POLICIES,
   type EvictionPolicyName,
+  L2_MODES,
+  type L2Mode,
   LOG_LEVELS,
   type LogLevel,
   PRESETS,
@@ -149,6 +151,42 @@ export const SCHEMA = {
   maxItemSize: size('memory.max_item_size', 1, 1024, 1024 * MIB, MIB, 'largest item (memcached -I)'),
   eviction: oneOf<EvictionPolicyName>('memory.eviction', EVICTION_POLICIES, 'lru', 'L1 eviction policy'),
   logLevel: oneOf<LogLevel>('log.level', LOG_LEVELS, 'info', 'pino log level'),
+  l2Enabled: boolean('l2.enabled', true, 'second tier on disk (LevelDB + LZ4); false = memory only'),
+  l2Mode: oneOf<L2Mode>('l2.mode', L2_MODES, 'overflow', 'overflow (L1 evictions go to L2) or write-through'),
+  l2DataDir: {
+    key: 'l2.data_dir',
+    defaultValue: './data',
+    describe: 'directory of the L2 LevelDB',
+    parse(raw: unknown, source: string) {
+      if (typeof raw !== 'string' || raw.trim() === '') fail('l2.data_dir', source, raw, 'a directory path');
+      return raw;
+    },
+  } satisfies KeySpec<string>,
+  l2MaxBytes: size(
+    'l2.max_size',
+    MIB,
+    16 * MIB,
+    2 ** 50,
+    4 * 1024 * MIB,
+    'L2 byte budget; oldest items go first',
+  ),
+  l2CompressMinBytes: integer(
+    'l2.compress_min_bytes',
+    0,
+    2 ** 30,
+    512,
+    'values from this size are LZ4-compressed',
+  ),
+  l2FlushIntervalMs: integer('l2.flush_interval_ms', 1, 60_000, 5, 'longest an L2 write waits for its batch'),
+  l2ClearOnStartup: boolean('l2.clear_on_startup', false, 'start with an empty L2'),
+  l2MaxPendingBytes: size(
+    'l2.max_pending_bytes',
+    MIB,
+    MIB,
+    2 ** 40,
+    64 * MIB,
+    'L2 write backlog above which writing connections are throttled',
+  ),
 } as const;
 
 export type SchemaField = keyof typeof SCHEMA;

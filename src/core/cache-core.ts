@@ -4,14 +4,30 @@
 //
 // Hot path shape: lookups return an L1 slot number (or -1) instead of an
 // object, and readers copy straight from L1's pages into the output buffer.
+//
+// With L2, a command stays synchronous when L1 decides it: an L1 hit, a
+// `set`, or an L1 miss for a key the Bloom filter says L2 never held. Only
+// otherwise does it return a Promise: L2Bridge.withResident promotes the item
+// first and runs the same L1 logic synchronously right after, so append,
+// incr, cas... on an item that sat in L2 are never lost. Every L1 mutation
+// tells the bridge (afterWrite/afterDelete), so L2 never resurrects a value.
 
+import type { ItemRecord } from '../tiers/level/record-codec.js';
 import { type MemoryTier, NO_MEMORY } from '../tiers/memory/memory-tier.js';
 import { TimingWheel } from '../ttl/timing-wheel.js';
 import type { Clock } from './clock.js';
 import { CoreStats } from './core-stats.js';
 import { applyDelta, readCounter } from './counter-value.js';
 import { absoluteExptime, isExpired } from './exptime.js';
-import type { ArithmeticOutcome, ItemReader, MemlimitOutcome, StoreMode, StoreOutcome } from './outcomes.js';
+import type { L2Bridge } from './l2-bridge.js';
+import type {
+  ArithmeticOutcome,
+  FoundItem,
+  ItemReader,
+  MemlimitOutcome,
+  StoreMode,
+  StoreOutcome,
+} from './outcomes.js';
 
 const MIB = 1024 * 1024;
 /** memcached refuses `cache_memlimit` below 8 MiB. */
@@ -20,7 +36,15 @@ export const MIN_MEMLIMIT_MB = 8;
 export interface CacheCoreOptions {
   readonly memory: MemoryTier;
   readonly clock: Clock;
+  /** The L2 tier; absent = memory only. memory's onEvict must call l2.demote. */
+  readonly l2?: L2Bridge;
+  /** Persisted state from L2: the first CAS to hand out and the last flush_all watermark. */
+  readonly initialCas?: number;
+  readonly flushedBelowCas?: number;
 }
+
+/** CAS uniques reserved (persisted) at a time; a new block is reserved half a block ahead. */
+export const CAS_BLOCK = 1_000_000;
 
 /** Most expired items one reclaim pass removes, so a mass expiry never stalls the event loop. */
 export const RECLAIM_BATCH = 10_000;
@@ -32,6 +56,9 @@ export class CacheCore {
   readonly #memory: MemoryTier;
   /** Next CAS unique; never reused within a process. */
   #nextCas = 1;
+  /** With L2: CAS uniques up to here are persisted as used, so a restart starts above them. */
+  #casReservedUpTo = Number.POSITIVE_INFINITY;
+  readonly #l2: L2Bridge | undefined;
   /** Items with a CAS below this were invalidated by flush_all (memcached's oldest_cas). */
   #flushedBelowCas = 0;
   /** Unix second at which a delayed flush_all takes effect; 0 = none pending. */
@@ -46,6 +73,61 @@ export class CacheCore {
     this.#wheel = new TimingWheel({ nowSeconds: options.clock.nowSeconds(), initialCapacity: 0 });
     const wheel = this.#wheel;
     this.#memory.setFreeListener((slot) => wheel.cancel(slot));
+    this.#l2 = options.l2;
+    this.#nextCas = Math.max(1, options.initialCas ?? 1);
+    this.#flushedBelowCas = options.flushedBelowCas ?? 0;
+    if (this.#l2 !== undefined) {
+      this.#casReservedUpTo = this.#nextCas;
+      this.#reserveCas();
+      this.#l2.attach(
+        (cas, exptime) => this.#isLive(cas, exptime),
+        (key, item) => this.#promote(key, item),
+      );
+    }
+  }
+
+  get l2(): L2Bridge | undefined {
+    return this.#l2;
+  }
+
+  /** Next CAS unique; with L2 it keeps the persisted reservation half a block ahead. */
+  #takeCas(): number {
+    const cas = this.#nextCas++;
+    if (this.#nextCas + CAS_BLOCK / 2 > this.#casReservedUpTo) this.#reserveCas();
+    return cas;
+  }
+
+  #reserveCas(): void {
+    this.#casReservedUpTo = this.#nextCas + CAS_BLOCK;
+    this.#l2?.reserveCas(this.#casReservedUpTo);
+  }
+
+  #isLive(cas: number, exptime: number): boolean {
+    const now = this.clock.nowSeconds();
+    if (this.#pendingFlushAt !== 0 && this.#pendingFlushAt <= now) this.#applyFlush();
+    return cas >= this.#flushedBelowCas && !isExpired(exptime, now);
+  }
+
+  /** An L2 hit goes into L1 unchanged: same flags, exptime and CAS. */
+  #promote(key: Buffer, item: ItemRecord): boolean {
+    const now = this.clock.nowSeconds();
+    const slot = this.#memory.put(key, item.value, item.flags, item.exptime, item.cas, now);
+    if (slot < 0) return false;
+    this.#trackExpiry(slot, item.exptime);
+    return true;
+  }
+
+  /** The L1 miss is not final: L2 may hold key (and L1 has no slot for it at all). */
+  #mayBeInL2(key: Buffer): boolean {
+    const l2 = this.#l2;
+    return l2 !== undefined && this.#memory.find(key) < 0 && l2.mayHold(key);
+  }
+
+  #snapshot(slot: number): FoundItem {
+    const memory = this.#memory;
+    const value = Buffer.allocUnsafe(memory.valueLength(slot));
+    memory.copyValue(slot, value, 0);
+    return { value, flags: memory.flags(slot), cas: memory.cas(slot) };
   }
 
   /** Keeps the wheel in step with a slot's expiry; items without a TTL are not in it. */
@@ -113,27 +195,57 @@ export class CacheCore {
     return slot;
   }
 
-  /** get / gets: a hit bumps the item in its evictor. */
-  get(key: Buffer): number {
-    const now = this.clock.nowSeconds();
+  /**
+   * get / gets: a hit bumps the item in its evictor. An L1 hit or a certain
+   * miss returns the slot (or -1); otherwise a Promise of a copy of the item.
+   */
+  get(key: Buffer): number | Promise<FoundItem | undefined> {
     const stats = this.stats;
     stats.cmdGet++;
-    const slot = this.#lookup(key, now, true);
-    if (slot < 0) {
+    const slot = this.#getL1(key);
+    if (slot >= 0) {
+      stats.l1Hits++;
+      return slot;
+    }
+    const l2 = this.#l2;
+    if (l2 === undefined || !l2.mayHold(key)) {
       stats.getMisses++;
       return -1;
     }
-    stats.getHits++;
+    return l2.withResident(key, () => {
+      const found = this.#getL1(key);
+      if (found < 0) {
+        stats.getMisses++;
+        return undefined;
+      }
+      return this.#snapshot(found);
+    });
+  }
+
+  #getL1(key: Buffer): number {
+    const now = this.clock.nowSeconds();
+    const slot = this.#lookup(key, now, true);
+    if (slot < 0) return -1;
+    this.stats.getHits++;
     this.#memory.access(slot, now);
     return slot;
   }
 
-  /** gat / gats: get and move the expiry. */
-  getAndTouch(key: Buffer, exptime: number): number {
-    const now = this.clock.nowSeconds();
+  /** gat / gats: get and move the expiry. Sync or async as get(). */
+  getAndTouch(key: Buffer, exptime: number): number | Promise<FoundItem | undefined> {
     const stats = this.stats;
     stats.cmdGet++;
     stats.cmdTouch++;
+    if (!this.#mayBeInL2(key)) return this.#getAndTouchL1(key, exptime);
+    return (this.#l2 as L2Bridge).withResident(key, () => {
+      const slot = this.#getAndTouchL1(key, exptime);
+      return slot < 0 ? undefined : this.#snapshot(slot);
+    });
+  }
+
+  #getAndTouchL1(key: Buffer, exptime: number): number {
+    const now = this.clock.nowSeconds();
+    const stats = this.stats;
     const slot = this.#lookup(key, now, true);
     if (slot < 0) {
       stats.touchMisses++;
@@ -144,12 +256,18 @@ export class CacheCore {
     this.#memory.setExptime(slot, absolute);
     this.#trackExpiry(slot, absolute);
     this.#memory.access(slot, now);
+    this.#l2?.afterWrite(key, slot);
     return slot;
   }
 
-  touch(key: Buffer, exptime: number): boolean {
-    const now = this.clock.nowSeconds();
+  touch(key: Buffer, exptime: number): boolean | Promise<boolean> {
     this.stats.cmdTouch++;
+    if (!this.#mayBeInL2(key)) return this.#touchL1(key, exptime);
+    return (this.#l2 as L2Bridge).withResident(key, () => this.#touchL1(key, exptime));
+  }
+
+  #touchL1(key: Buffer, exptime: number): boolean {
+    const now = this.clock.nowSeconds();
     const slot = this.#lookup(key, now, false);
     if (slot < 0) {
       this.stats.touchMisses++;
@@ -160,10 +278,27 @@ export class CacheCore {
     this.#memory.setExptime(slot, absolute);
     this.#trackExpiry(slot, absolute);
     this.#memory.access(slot, now);
+    this.#l2?.afterWrite(key, slot);
     return true;
   }
 
+  /** `set` never needs L2 (it overwrites); the others need to know whether the item exists. */
   store(
+    mode: StoreMode,
+    key: Buffer,
+    data: Buffer,
+    flags: number,
+    exptime: number,
+    casUnique: bigint,
+  ): StoreOutcome | Promise<StoreOutcome> {
+    if (mode === 'set' || !this.#mayBeInL2(key))
+      return this.#storeL1(mode, key, data, flags, exptime, casUnique);
+    return (this.#l2 as L2Bridge).withResident(key, () =>
+      this.#storeL1(mode, key, data, flags, exptime, casUnique),
+    );
+  }
+
+  #storeL1(
     mode: StoreMode,
     key: Buffer,
     data: Buffer,
@@ -222,8 +357,9 @@ export class CacheCore {
       this.#dropAfterFailedSet(mode, key, now);
       return 'no_memory';
     }
-    this.#nextCas++;
+    this.#takeCas();
     this.#trackExpiry(slot, storeExptime);
+    this.#l2?.afterWrite(key, slot);
     stats.totalItems++;
     return 'stored';
   }
@@ -240,9 +376,15 @@ export class CacheCore {
     if (mode !== 'set') return;
     const slot = this.#lookup(key, now, false);
     if (slot >= 0) this.#memory.remove(slot);
+    this.#l2?.afterDelete(key);
   }
 
-  delete(key: Buffer): boolean {
+  delete(key: Buffer): boolean | Promise<boolean> {
+    if (!this.#mayBeInL2(key)) return this.#deleteL1(key);
+    return (this.#l2 as L2Bridge).withResident(key, () => this.#deleteL1(key));
+  }
+
+  #deleteL1(key: Buffer): boolean {
     const slot = this.#lookup(key, this.clock.nowSeconds(), false);
     if (slot < 0) {
       this.stats.deleteMisses++;
@@ -250,10 +392,16 @@ export class CacheCore {
     }
     this.stats.deleteHits++;
     this.#memory.remove(slot);
+    this.#l2?.afterDelete(key);
     return true;
   }
 
-  arithmetic(key: Buffer, delta: bigint, increment: boolean): ArithmeticOutcome {
+  arithmetic(key: Buffer, delta: bigint, increment: boolean): ArithmeticOutcome | Promise<ArithmeticOutcome> {
+    if (!this.#mayBeInL2(key)) return this.#arithmeticL1(key, delta, increment);
+    return (this.#l2 as L2Bridge).withResident(key, () => this.#arithmeticL1(key, delta, increment));
+  }
+
+  #arithmeticL1(key: Buffer, delta: bigint, increment: boolean): ArithmeticOutcome {
     const now = this.clock.nowSeconds();
     const memory = this.#memory;
     const stats = this.stats;
@@ -274,8 +422,9 @@ export class CacheCore {
       // memcached rewrites a shorter number in place, padded with spaces
       // ("10" decr 3 reads back as "7 "); clients can observe it, so we match.
       memory.overwriteValue(slot, Buffer.from(digits.padEnd(length, ' '), 'latin1'));
-      memory.setCas(slot, this.#nextCas++);
+      memory.setCas(slot, this.#takeCas());
       memory.access(slot, now);
+      this.#l2?.afterWrite(key, slot);
       return next;
     }
     const stored = memory.put(
@@ -290,8 +439,9 @@ export class CacheCore {
       stats.storeNoMemory++;
       return 'not_found';
     }
-    this.#nextCas++;
+    this.#takeCas();
     this.#trackExpiry(stored, memory.exptime(stored));
+    this.#l2?.afterWrite(key, stored);
     return next;
   }
 
@@ -310,6 +460,7 @@ export class CacheCore {
   #applyFlush(): void {
     this.#pendingFlushAt = 0;
     this.#flushedBelowCas = this.#nextCas;
+    this.#l2?.afterFlush(this.#flushedBelowCas);
   }
 
   setMemoryLimit(megabytes: number): MemlimitOutcome {

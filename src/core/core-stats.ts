@@ -7,6 +7,8 @@ export class CoreStats {
   cmdTouch = 0;
   cmdFlush = 0;
   getHits = 0;
+  /** get hits served by L1 without waiting for L2. */
+  l1Hits = 0;
   getMisses = 0;
   getExpired = 0;
   getFlushed = 0;

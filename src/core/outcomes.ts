@@ -17,3 +17,10 @@ export interface ItemReader {
   valueLength(slot: number): number;
   copyValue(slot: number, target: Buffer, targetOffset: number): number;
 }
+
+/** A copy of an item, for replies that complete after an L2 read (a slot number could be stale by then). */
+export interface FoundItem {
+  readonly value: Buffer;
+  readonly flags: number;
+  readonly cas: number;
+}

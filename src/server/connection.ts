@@ -7,6 +7,11 @@
 // Backpressure: when the socket holds more unsent output than the high-water
 // mark, we stop reading (socket.pause) until it drains, so a client that
 // sends without reading cannot grow our memory without bound.
+// Async requests (the key may be in L2): processing stops at that request,
+// the rest of the input is kept, and it resumes when the reply is rendered,
+// so replies stay in request order; other connections go on meanwhile.
+// L2 write backlog over its limit: a connection stops reading after its
+// current batch until the backlog drains (the writers are the ones slowed).
 
 import type { Socket } from 'node:net';
 import type { CacheCore } from '../core/cache-core.js';
@@ -48,6 +53,10 @@ export class Connection {
   #swallow = 0;
   #closing = false;
   #paused = false;
+  /** An async request is in progress; nothing else of this connection runs until it is rendered. */
+  #waiting = false;
+  /** Stopped reading because the L2 write backlog is over its limit. */
+  #throttled = false;
 
   constructor(socket: Socket, id: number, openedAtMs: number, options: ConnectionOptions) {
     this.socket = socket;
@@ -61,6 +70,7 @@ export class Connection {
 
   get state(): string {
     if (this.#closing) return 'closing';
+    if (this.#waiting || this.#throttled) return 'conn_waiting';
     return this.#paused ? 'conn_mwrite' : 'conn_parse_cmd';
   }
 
@@ -73,7 +83,7 @@ export class Connection {
       start = skipped;
       if (start === chunk.length) return;
     }
-    if (this.#pendingStart === this.#pendingEnd) {
+    if (this.#pendingStart === this.#pendingEnd && !this.#waiting && !this.#throttled) {
       const consumed = this.#process(chunk, start, chunk.length);
       if (!this.#closing && consumed < chunk.length) this.#keep(chunk, consumed, chunk.length);
     } else {
@@ -81,18 +91,55 @@ export class Connection {
       this.#drainPending();
     }
     this.#flush();
+    this.#throttleIfL2Busy();
   }
 
   #onDrain(): void {
     if (!this.#paused || this.#closing) return;
     this.#paused = false;
+    this.#resume();
+  }
+
+  /** Reads again (and runs what is buffered) once nothing holds this connection back. */
+  #resume(): void {
+    if (this.#paused || this.#waiting || this.#throttled || this.#closing) return;
     this.socket.resume();
     this.#drainPending();
     this.#flush();
+    this.#throttleIfL2Busy();
+  }
+
+  #throttleIfL2Busy(): void {
+    const l2 = this.#options.core.l2;
+    if (l2 === undefined || this.#throttled || this.#closing || !l2.throttled) return;
+    this.#throttled = true;
+    l2.stats.l2Throttled++;
+    this.socket.pause();
+    void l2.drained().then(() => {
+      this.#throttled = false;
+      this.#resume();
+    });
+  }
+
+  #onAsyncDone(action: 'continue' | 'close'): void {
+    this.#waiting = false;
+    if (action === 'close') this.#close();
+    this.#flush();
+    this.#resume();
   }
 
   #drainPending(): void {
+    if (this.#waiting) return;
     const consumed = this.#process(this.#pending, this.#pendingStart, this.#pendingEnd);
+    if (this.#waiting) {
+      // The async request holds views into this buffer; later input must not
+      // overwrite them, so the rest moves to a buffer of its own.
+      const rest = this.#pending.subarray(consumed, this.#pendingEnd);
+      this.#pending = Buffer.from(rest);
+      this.#pendingStart = 0;
+      this.#pendingEnd = rest.length;
+      return;
+    }
     this.#pendingStart = consumed;
     if (this.#pendingStart === this.#pendingEnd) {
       this.#pendingStart = 0;
@@ -124,7 +171,7 @@ export class Connection {
     const { core, hooks, limits, onTrace } = this.#options;
     const out = this.#out;
     let offset = start;
-    while (offset < end && !this.#closing && !this.#paused) {
+    while (offset < end && !this.#closing && !this.#paused && !this.#waiting) {
       const result = parseTextRequest(buffer, offset, end, limits);
       if (result.kind === 'incomplete') break;
       if (result.kind === 'error') {
@@ -143,7 +190,17 @@ export class Connection {
         offset += available;
         this.#swallow = result.swallow - available;
       }
-      if (handleTextRequest(result.request, core, hooks, out) === 'close') this.#close();
+      const action = handleTextRequest(result.request, core, hooks, out);
+      if (action instanceof Promise) {
+        this.#waiting = true;
+        this.socket.pause();
+        action.then(
+          (done) => this.#onAsyncDone(done),
+          () => this.#onAsyncDone('close'),
+        );
+        break;
+      }
+      if (action === 'close') this.#close();
       if (out.length >= BATCH_FLUSH_BYTES) this.#flush();
     }
     return offset;

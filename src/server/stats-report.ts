@@ -86,6 +86,38 @@ export function generalStats(source: StatsSource): StatLine[] {
     ['reclaimed', s.reclaimed],
     ['l1_allocated_bytes', memory.allocatedBytes],
     ['event_loop_max_delay_ms', source.eventLoopMaxDelayMs().toFixed(1)],
+    ['l1_hits', s.l1Hits],
+    ...tierStats(core),
+  ];
+}
+
+/**
+ * The L2 figures (zeros without L2, so the set of names never changes).
+ * l2_bytes is what the budget counts (keys + records on disk); the
+ * compressed / uncompressed pair covers records written by this process.
+ */
+function tierStats(core: CacheCore): StatLine[] {
+  const l2 = core.l2;
+  const store = l2?.store.store.stats();
+  const counters = l2?.store.counters;
+  const stats = l2?.stats;
+  return [
+    ['l2_hits', stats?.l2Hits ?? 0],
+    ['l2_misses', stats?.l2Misses ?? 0],
+    ['l2_items', store?.items ?? 0],
+    ['l2_bytes', store?.bytes ?? 0],
+    ['l2_bytes_compressed', counters?.recordBytesWritten ?? 0],
+    ['l2_bytes_uncompressed', counters?.valueBytesWritten ?? 0],
+    ['l2_evictions', store?.evictions ?? 0],
+    ['l2_write_errors', store?.writeErrors ?? 0],
+    ['l2_writes_dropped', counters?.writesDropped ?? 0],
+    ['l2_read_errors', counters?.readErrors ?? 0],
+    ['l2_corrupt_records', counters?.corruptRecords ?? 0],
+    ['l2_promotions', stats?.l2Promotions ?? 0],
+    ['l2_demotions', stats?.l2Demotions ?? 0],
+    ['l2_reads', stats?.l2Reads ?? 0],
+    ['l2_pending_bytes', l2?.store.pendingBytes ?? 0],
+    ['l2_throttled', stats?.l2Throttled ?? 0],
   ];
 }
 
@@ -111,7 +143,10 @@ export function settingsStats(source: StatsSource): StatLine[] {
     ['flush_enabled', 'yes'],
     ['shutdown_enabled', config.enableShutdown ? 'yes' : 'no'],
     ['eviction_policy', config.eviction],
-    ['l2_enabled', 'no'],
+    ['l2_enabled', config.l2Enabled ? 'yes' : 'no'],
+    ['l2_mode', config.l2Mode],
+    ['l2_data_dir', config.l2DataDir],
+    ['l2_max_size', config.l2MaxBytes],
   ];
 }
 

@@ -1,9 +1,12 @@
 // Executes one parsed text-protocol request against CacheCore and renders
 // the outcome into the connection's output. The one place where the text
 // protocol meets the cache: protocol/ knows no cache, core/ no wire text.
+// When CacheCore answers with a Promise (the key may be in L2), so does the
+// handler; the connection then waits for it before the next request, so
+// replies stay in request order.
 
 import type { CacheCore } from '../core/cache-core.js';
-import type { StoreOutcome } from '../core/outcomes.js';
+import type { ArithmeticOutcome, FoundItem, StoreOutcome } from '../core/outcomes.js';
 import type { OutputBuffer } from '../protocol/output-buffer.js';
 import type { TextRequest } from '../protocol/text/text-request.js';
 import { TEXT_REPLY, writeCrlf, writeLine, writeValueHeader } from '../protocol/text/text-response.js';
@@ -28,16 +31,29 @@ const STORE_REPLY: Record<StoreOutcome, Buffer> = {
   no_memory: TEXT_REPLY.noMemory,
 };
 
+/**
+ * Writes VALUE lines from `from` on. Keys answered synchronously are written
+ * straight from L1; at the first key that needs L2 the rest continues once it
+ * resolves (lines already written stay first, so the order is kept).
+ */
 function writeRetrieval(
   core: CacheCore,
   keys: readonly Buffer[],
   withCas: boolean,
   touchExptime: number | undefined,
   out: OutputBuffer,
-): void {
+  from = 0,
+): undefined | Promise<SessionAction> {
   const items = core.items;
-  for (const key of keys) {
+  for (let i = from; i < keys.length; i++) {
+    const key = keys[i] as Buffer;
     const slot = touchExptime === undefined ? core.get(key) : core.getAndTouch(key, touchExptime);
+    if (typeof slot !== 'number') {
+      return slot.then((found) => {
+        if (found !== undefined) writeFound(out, key, found, withCas);
+        return writeRetrieval(core, keys, withCas, touchExptime, out, i + 1) ?? 'continue';
+      });
+    }
     if (slot < 0) continue;
     const length = items.valueLength(slot);
     writeValueHeader(out, key, items.flags(slot), length, withCas ? items.cas(slot) : undefined);
@@ -45,6 +61,35 @@ function writeRetrieval(
     writeCrlf(out);
   }
   out.writeBytes(TEXT_REPLY.end);
+  return undefined;
+}
+
+function writeFound(out: OutputBuffer, key: Buffer, found: FoundItem, withCas: boolean): void {
+  writeValueHeader(out, key, found.flags, found.value.length, withCas ? found.cas : undefined);
+  out.writeBytes(found.value);
+  writeCrlf(out);
+}
+
+/** Runs render now for a plain value, or when the Promise resolves. */
+function then<T>(result: T | Promise<T>, render: (value: T) => void): SessionAction | Promise<SessionAction> {
+  if (result instanceof Promise) {
+    return result.then((value) => {
+      render(value);
+      return 'continue' as const;
+    });
+  }
+  render(result);
+  return 'continue';
+}
+
+function writeArithmetic(out: OutputBuffer, result: ArithmeticOutcome, noreply: boolean): void {
+  if (result === 'non_numeric') {
+    // An error reply: memcached sends it even under noreply.
+    out.writeBytes(TEXT_REPLY.nonNumeric);
+  } else if (!noreply) {
+    if (result === 'not_found') out.writeBytes(TEXT_REPLY.notFound);
+    else writeLine(out, result.toString());
+  }
 }
 
 export function handleTextRequest(
@@ -52,13 +97,14 @@ export function handleTextRequest(
   core: CacheCore,
   hooks: ServerHooks,
   out: OutputBuffer,
-): SessionAction {
+): SessionAction | Promise<SessionAction> {
   switch (request.type) {
     case 'retrieval': {
       const touches = request.command === 'gat' || request.command === 'gats';
       const withCas = request.command === 'gets' || request.command === 'gats';
-      writeRetrieval(core, request.keys, withCas, touches ? request.exptime : undefined, out);
-      return 'continue';
+      return (
+        writeRetrieval(core, request.keys, withCas, touches ? request.exptime : undefined, out) ?? 'continue'
+      );
     }
     case 'storage': {
       const outcome = core.store(
@@ -70,34 +116,26 @@ export function handleTextRequest(
         request.casUnique,
       );
       // memcached answers an out-of-memory store even under noreply (out_of_memory()).
-      if (!request.noreply || outcome === 'no_memory') out.writeBytes(STORE_REPLY[outcome]);
-      return 'continue';
+      return then(outcome, (stored) => {
+        if (!request.noreply || stored === 'no_memory') out.writeBytes(STORE_REPLY[stored]);
+      });
     }
     case 'too_large':
       core.refuseTooLarge(request.command, request.key);
       if (!request.noreply) out.writeBytes(TEXT_REPLY.tooLarge);
       return 'continue';
-    case 'delete': {
-      const deleted = core.delete(request.key);
-      if (!request.noreply) out.writeBytes(deleted ? TEXT_REPLY.deleted : TEXT_REPLY.notFound);
-      return 'continue';
-    }
-    case 'arithmetic': {
-      const result = core.arithmetic(request.key, request.delta, request.command === 'incr');
-      if (result === 'non_numeric') {
-        // An error reply: memcached sends it even under noreply.
-        out.writeBytes(TEXT_REPLY.nonNumeric);
-      } else if (!request.noreply) {
-        if (result === 'not_found') out.writeBytes(TEXT_REPLY.notFound);
-        else writeLine(out, result.toString());
-      }
-      return 'continue';
-    }
-    case 'touch': {
-      const touched = core.touch(request.key, request.exptime);
-      if (!request.noreply) out.writeBytes(touched ? TEXT_REPLY.touched : TEXT_REPLY.notFound);
-      return 'continue';
-    }
+    case 'delete':
+      return then(core.delete(request.key), (deleted) => {
+        if (!request.noreply) out.writeBytes(deleted ? TEXT_REPLY.deleted : TEXT_REPLY.notFound);
+      });
+    case 'arithmetic':
+      return then(core.arithmetic(request.key, request.delta, request.command === 'incr'), (result) =>
+        writeArithmetic(out, result, request.noreply),
+      );
+    case 'touch':
+      return then(core.touch(request.key, request.exptime), (touched) => {
+        if (!request.noreply) out.writeBytes(touched ? TEXT_REPLY.touched : TEXT_REPLY.notFound);
+      });
     case 'flush_all':
       core.flushAll(request.delaySeconds);
       if (!request.noreply) out.writeBytes(TEXT_REPLY.ok);

@@ -17,7 +17,8 @@ export async function startTestServer(
   overrides: Partial<Config> = {},
   options: { clock?: Clock } = {},
 ): Promise<TestServer> {
-  const config: Config = { ...loadConfig(), host: '127.0.0.1', port: 0, ...overrides };
+  // L2 is off unless a test asks for it (with its own temp data_dir), so tests never write into ./data.
+  const config: Config = { ...loadConfig(), host: '127.0.0.1', port: 0, l2Enabled: false, ...overrides };
   const running = await startCache(config, options.clock === undefined ? {} : { clock: options.clock });
   return { host: '127.0.0.1', port: running.address.port, core: running.core, close: () => running.close() };
 }

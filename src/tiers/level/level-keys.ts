@@ -3,6 +3,7 @@
 // its indexes and the totals together; a crash can never leave them apart.
 //
 //   0x00 "meta"                      -> meta (version, nextSeq, items, bytes, evictFromSeq)
+//   0x00 "aux:" name                 -> a caller's small value (not counted, not evicted)
 //   0x01 key                         -> seq u64 BE, exptime u32 BE, record bytes
 //   0x02 seq u64 BE                  -> size u32 BE, exptime u32 BE, key
 //   0x03 exptime u32 BE, key         -> (empty)
@@ -15,6 +16,12 @@ export const ORDER_PREFIX = 0x02;
 export const EXPIRY_PREFIX = 0x03;
 
 export const META_KEY = Buffer.from([0x00, 0x6d, 0x65, 0x74, 0x61]);
+/** Small named values outside the byte budget (callers' watermarks); clear() keeps them. */
+export function auxKey(name: string): Buffer {
+  return Buffer.concat([Buffer.from([0x00]), Buffer.from(`aux:${name}`, 'latin1')]);
+}
+export const DATA_START = Buffer.from([DATA_PREFIX]);
+export const DATA_END = Buffer.from([DATA_PREFIX + 1]);
 export const DATA_HEADER_BYTES = 12;
 const ORDER_HEADER_BYTES = 8;
 const META_VERSION = 1;

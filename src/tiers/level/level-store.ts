@@ -20,7 +20,11 @@
 
 import { LevelIoError, LevelOpenError } from './level-errors.js';
 import {
+  auxKey,
+  DATA_END,
   DATA_HEADER_BYTES,
+  DATA_PREFIX,
+  DATA_START,
   dataKey,
   decodeDataEntryHeader,
   decodeMeta,
@@ -44,6 +48,8 @@ export interface LevelStoreOptions {
   clearOnOpen?: boolean;
   /** Called once per failed batch; nobody else may be awaiting a timer-driven flush. */
   onWriteError?: (error: LevelIoError) => void;
+  /** Called after each batch that reached LevelDB (ends a write-error episode). */
+  onWriteOk?: () => void;
   cacheSizeBytes?: number;
   writeBufferBytes?: number;
 }
@@ -83,6 +89,7 @@ export class LevelStore {
   readonly #flushIntervalMs: number;
   readonly #batchMaxBytes: number;
   readonly #onWriteError: ((error: LevelIoError) => void) | undefined;
+  readonly #onWriteOk: (() => void) | undefined;
 
   #pending = new PendingBatch();
   #inFlight: PendingBatch | undefined;
@@ -105,6 +112,7 @@ export class LevelStore {
     this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#batchMaxBytes = options.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES;
     this.#onWriteError = options.onWriteError;
+    this.#onWriteOk = options.onWriteOk;
   }
 
   static async open(dir: string, options: LevelStoreOptions): Promise<LevelStore> {
@@ -311,6 +319,34 @@ export class LevelStore {
     }
     // Last, so a throwing callback cannot leave the batch unsettled or the store stuck.
     if (error !== undefined) this.#onWriteError?.(error);
+    else this.#onWriteOk?.();
+  }
+
+  /** A named value stored beside the records; survives clear(). */
+  async getAux(name: string): Promise<Buffer | undefined> {
+    this.#assertOpen();
+    return this.#db.get(auxKey(name));
+  }
+
+  /**
+   * Writes a named value. Runs in order with batches: a batch enqueued after
+   * this call is committed after it, so nothing written later can land without it.
+   */
+  putAux(name: string, value: Buffer): Promise<void> {
+    this.#assertOpen();
+    return this.#exclusive(() => this.#db.put(auxKey(name), value));
+  }
+
+  /** Calls fn with every stored key (not pending writes), in key order; for start-up indexes. */
+  async forEachKey(fn: (key: Buffer) => void): Promise<number> {
+    this.#assertOpen();
+    let count = 0;
+    for await (const key of this.#db.keys({ gte: DATA_START, lt: DATA_END })) {
+      if (key[0] !== DATA_PREFIX) continue;
+      fn(key.subarray(1));
+      count++;
+    }
+    return count;
   }
 
   async #commitOps(ops: BatchOp[], meta: StoreMeta): Promise<void> {
@@ -333,10 +369,10 @@ export class LevelStore {
   }
 }
 
-/** Empties the DB but keeps counting seqs upward, so order keys never repeat. */
+/** Empties the DB but keeps counting seqs upward, so order keys never repeat; meta and aux stay. */
 async function clearDb(db: LevelDb, meta: StoreMeta): Promise<StoreMeta> {
   const cleared: StoreMeta = { nextSeq: meta.nextSeq, items: 0, bytes: 0, evictFromSeq: meta.nextSeq };
-  await db.clear();
+  await db.clear({ gte: DATA_START });
   await db.put(META_KEY, encodeMeta(cleared));
   return cleared;
 }

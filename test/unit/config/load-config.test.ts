@@ -91,3 +91,32 @@ describe('loadConfig', () => {
     expect(loadConfig({ configFile: path })).toEqual(loadConfig());
   });
 });
+
+describe('loadConfig: l2', () => {
+  it('has L2 defaults and reads the [l2] table and flags', () => {
+    expect(loadConfig()).toMatchObject({
+      l2Enabled: true,
+      l2Mode: 'overflow',
+      l2DataDir: './data',
+      l2MaxBytes: 4 * 1024 * MIB,
+      l2CompressMinBytes: 512,
+      l2FlushIntervalMs: 5,
+      l2ClearOnStartup: false,
+      l2MaxPendingBytes: 64 * MIB,
+    });
+    const file = tomlFile('[l2]\nmode = "write-through"\nmax_size = "1g"\nclear_on_startup = true\n');
+    expect(loadConfig({ configFile: file })).toMatchObject({
+      l2Mode: 'write-through',
+      l2MaxBytes: 1024 * MIB,
+      l2ClearOnStartup: true,
+    });
+    const flagged = loadConfig({ configFile: file, flags: { l2Enabled: false, l2DataDir: '/tmp/x' } });
+    expect(flagged.l2Enabled).toBe(false);
+    expect(flagged.l2DataDir).toBe('/tmp/x');
+  });
+
+  it('refuses a bad L2 mode or size with the key name', () => {
+    expect(() => loadConfig({ flags: { l2Mode: 'lazy' } })).toThrow(/l2\.mode.*overflow, write-through/);
+    expect(() => loadConfig({ flags: { l2MaxBytes: 'huge' } })).toThrow(/l2\.max_size/);
+  });
+});

@@ -1,0 +1,126 @@
+// L2 over real sockets: warm restart (graceful close writes L1 to L2, the next
+// start serves every item with the same flags and CAS, and new CAS uniques
+// stay above the old ones), and L2 hits for a working set larger than L1.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/config.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+const MIB = 1024 * 1024;
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rat-l2-server-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function start(overrides: Partial<Config>): Promise<{ server: TestServer; client: RawClient }> {
+  const server = await startTestServer({ l2Enabled: true, memoryBytes: 8 * MIB, ...overrides });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await server.close();
+  };
+  cleanups.push(close);
+  const client = await RawClient.connect(server.host, server.port);
+  cleanups.push(() => client.close());
+  return { server: { ...server, close }, client };
+}
+
+function valueFor(i: number, length: number): string {
+  return `v${i}-`.padEnd(length, String.fromCharCode(97 + (i % 26)));
+}
+
+/** Parses `gets` replies: key -> {flags, cas, value}. */
+function parseValues(text: string): Map<string, { flags: number; cas: number; value: string }> {
+  const items = new Map<string, { flags: number; cas: number; value: string }>();
+  const pattern = /VALUE (\S+) (\d+) (\d+) (\d+)\r\n/g;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const [, key, flags, length, cas] = match;
+    const start = match.index + match[0].length;
+    items.set(key as string, {
+      flags: Number(flags),
+      cas: Number(cas),
+      value: text.slice(start, start + Number(length)),
+    });
+    pattern.lastIndex = start + Number(length) + 2;
+  }
+  return items;
+}
+
+async function getsAll(client: RawClient, keys: string[]): Promise<ReturnType<typeof parseValues>> {
+  const items = new Map<string, { flags: number; cas: number; value: string }>();
+  for (let i = 0; i < keys.length; i += 50) {
+    await client.send(`gets ${keys.slice(i, i + 50).join(' ')}\r\n`);
+    const reply = await client.readUntil('END\r\n', 10_000);
+    for (const [key, item] of parseValues(reply.data.toString('latin1'))) items.set(key, item);
+  }
+  return items;
+}
+
+describe('L2 over a real socket', () => {
+  it('restarts warm: every item back with the same flags and CAS, and CAS never repeats', async () => {
+    const dir = tempDir();
+    const count = 2000;
+    const keys = Array.from({ length: count }, (_, i) => `warm:${i}`);
+    const first = await start({ l2DataDir: dir });
+    let pipeline = '';
+    for (const [i, key] of keys.entries()) {
+      const value = valueFor(i, 2000);
+      pipeline += `set ${key} ${i} 0 ${value.length} noreply\r\n${value}\r\n`;
+    }
+    await first.client.send(pipeline);
+    const before = await getsAll(first.client, keys);
+    expect(before.size).toBe(count);
+    const maxCasBefore = Math.max(...[...before.values()].map((item) => item.cas));
+    await first.server.close();
+
+    const second = await start({ l2DataDir: dir });
+    const after = await getsAll(second.client, keys);
+    expect(after.size).toBe(count);
+    for (const [i, key] of keys.entries()) {
+      const item = after.get(key);
+      expect(item?.value, key).toBe(valueFor(i, 2000));
+      expect(item?.flags, key).toBe(i);
+      expect(item?.cas, key).toBe(before.get(key)?.cas);
+    }
+    await second.client.send('set fresh 0 0 1\r\nx\r\ngets fresh\r\n');
+    const fresh = parseValues((await second.client.readUntil('END\r\n')).data.toString('latin1')).get(
+      'fresh',
+    );
+    expect(fresh?.cas).toBeGreaterThan(maxCasBefore);
+  });
+
+  it('serves a working set four times L1 from L2, and delete/overwrite never resurrect', async () => {
+    const dir = tempDir();
+    const { server, client } = await start({ l2DataDir: dir });
+    const keys = Array.from({ length: 8000 }, (_, i) => `big:${i}`);
+    let pipeline = '';
+    for (const [i, key] of keys.entries()) {
+      const value = valueFor(i, 4000);
+      pipeline += `set ${key} 1 0 ${value.length} noreply\r\n${value}\r\n`;
+    }
+    await client.send(pipeline);
+    await client.send('delete big:0\r\nset big:1 2 0 3\r\nnew\r\n');
+    expect((await client.readUntil('STORED\r\n')).data.toString()).toBe('DELETED\r\nSTORED\r\n');
+    const items = await getsAll(client, keys);
+    expect(items.has('big:0')).toBe(false);
+    expect(items.get('big:1')?.value).toBe('new');
+    expect(items.size).toBe(keys.length - 1);
+    for (const [i, key] of keys.entries()) {
+      if (i > 1) expect(items.get(key)?.value, key).toBe(valueFor(i, 4000));
+    }
+    const l2 = server.core.l2;
+    expect(l2?.stats.l2Demotions).toBeGreaterThan(keys.length / 2);
+    expect(l2?.stats.l2Hits).toBeGreaterThan(keys.length / 2);
+  });
+});

@@ -1,0 +1,269 @@
+// Model-based property test of CacheCore over a tiny L1 and a real L2: random
+// set/add/cas/append/incr/delete/touch/get/flush_all, compared step by step
+// with a plain Map. Values of a few KiB in a 2 MiB L1 keep items moving
+// between the tiers all the time; the clock is manual.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CacheCore } from '../../../src/core/cache-core.js';
+import { ManualClock } from '../../../src/core/clock.js';
+import { L2Bridge } from '../../../src/core/l2-bridge.js';
+import type { FoundItem } from '../../../src/core/outcomes.js';
+import { ItemStore } from '../../../src/tiers/level/item-store.js';
+import { MemoryTier } from '../../../src/tiers/memory/memory-tier.js';
+
+const MIB = 1024 * 1024;
+const dirs: string[] = [];
+/** Summed over runs: the test only means something if items really went through L2. */
+const totals = { demotions: 0, promotions: 0 };
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+interface ModelItem {
+  value: Buffer;
+  flags: number;
+  /** Absolute unix second, 0 = never. */
+  exptime: number;
+  cas: number;
+}
+
+async function tieredCore(clock: ManualClock, mode: 'overflow' | 'write-through') {
+  const dir = mkdtempSync(join(tmpdir(), 'rat-l2-model-'));
+  dirs.push(dir);
+  const store = await ItemStore.open(dir, { maxBytes: 512 * MIB, compressMinBytes: 512, flushIntervalMs: 1 });
+  let bridge: L2Bridge | undefined;
+  const memory = new MemoryTier({
+    maxBytes: 2 * MIB,
+    maxItemSize: 64 * 1024,
+    eviction: 'lru',
+    onEvict: (slot) => bridge?.demote(slot),
+  });
+  bridge = new L2Bridge({ store, memory, mode, expectedKeys: 1000, maxPendingBytes: 64 * MIB });
+  await bridge.scanKeys();
+  return { core: new CacheCore({ memory, clock, l2: bridge }), store, bridge };
+}
+
+async function read(core: CacheCore, key: Buffer): Promise<FoundItem | undefined> {
+  const result = await core.get(key);
+  if (typeof result !== 'number') return result;
+  if (result < 0) return undefined;
+  const value = Buffer.alloc(core.items.valueLength(result));
+  core.items.copyValue(result, value, 0);
+  return { value, flags: core.items.flags(result), cas: core.items.cas(result) };
+}
+
+const keyArb = fc.integer({ min: 0, max: 60 }).map((n) => Buffer.from(`key-${n}`));
+const valueArb = fc
+  .tuple(fc.integer({ min: 1, max: 16_000 }), fc.integer({ min: 0, max: 255 }), fc.boolean())
+  .map(([length, seed, compressible]) => {
+    const value = Buffer.alloc(length);
+    for (let i = 0; i < length; i++)
+      value[i] = compressible ? 97 + ((seed + (i >> 6)) % 3) : (seed * 31 + i * 17) & 255;
+    return value;
+  });
+const exptimeArb = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 10 }));
+
+const commandArb = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('set' as const),
+      key: keyArb,
+      value: valueArb,
+      exptime: exptimeArb,
+      flags: fc.nat(1000),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('add' as const),
+      key: keyArb,
+      value: valueArb,
+      exptime: exptimeArb,
+      flags: fc.nat(1000),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('append' as const), key: keyArb, value: valueArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('cas' as const),
+      key: keyArb,
+      value: valueArb,
+      stale: fc.boolean(),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('incr' as const), key: keyArb, delta: fc.nat(1000) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), key: keyArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('touch' as const), key: keyArb, exptime: exptimeArb }),
+  },
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('get' as const), key: keyArb }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('tick' as const), seconds: fc.integer({ min: 1, max: 8 }) }),
+  },
+  { weight: 1, arbitrary: fc.constant({ op: 'flush' as const }) },
+);
+type Command = typeof commandArb extends fc.Arbitrary<infer T> ? T : never;
+
+async function runAgainstModel(commands: Command[], mode: 'overflow' | 'write-through'): Promise<void> {
+  const clock = new ManualClock();
+  const { core, store, bridge } = await tieredCore(clock, mode);
+  const model = new Map<string, ModelItem>();
+  const live = (key: Buffer): ModelItem | undefined => {
+    const item = model.get(key.toString());
+    if (item === undefined) return undefined;
+    if (item.exptime !== 0 && item.exptime <= clock.nowSeconds()) {
+      model.delete(key.toString());
+      return undefined;
+    }
+    return item;
+  };
+  const abs = (exptime: number) => (exptime === 0 ? 0 : clock.nowSeconds() + exptime);
+  try {
+    for (const [step, command] of commands.entries()) {
+      const where = `step ${step}: ${command.op}`;
+      switch (command.op) {
+        case 'set':
+        case 'add': {
+          const existing = live(command.key);
+          const outcome = await core.store(
+            command.op,
+            command.key,
+            command.value,
+            command.flags,
+            command.exptime,
+            0n,
+          );
+          const expected = command.op === 'add' && existing !== undefined ? 'not_stored' : 'stored';
+          expect(outcome, where).toBe(expected);
+          if (outcome === 'stored') {
+            const stored = await read(core, command.key);
+            expect(stored, where).toBeDefined();
+            model.set(command.key.toString(), {
+              value: command.value,
+              flags: command.flags,
+              exptime: abs(command.exptime),
+              cas: stored?.cas ?? -1,
+            });
+          }
+          break;
+        }
+        case 'append': {
+          const existing = live(command.key);
+          const outcome = await core.store('append', command.key, command.value, 0, 0, 0n);
+          expect(outcome, where).toBe(existing === undefined ? 'not_stored' : 'stored');
+          if (existing !== undefined) {
+            existing.value = Buffer.concat([existing.value, command.value]);
+            existing.cas = (await read(core, command.key))?.cas ?? -1;
+          }
+          break;
+        }
+        case 'cas': {
+          const existing = live(command.key);
+          const unique = existing === undefined ? 1n : BigInt(existing.cas + (command.stale ? 1 : 0));
+          const outcome = await core.store('cas', command.key, command.value, 7, 0, unique);
+          const expected = existing === undefined ? 'not_found' : command.stale ? 'exists' : 'stored';
+          expect(outcome, where).toBe(expected);
+          if (outcome === 'stored' && existing !== undefined) {
+            model.set(command.key.toString(), {
+              value: command.value,
+              flags: 7,
+              exptime: 0,
+              cas: (await read(core, command.key))?.cas ?? -1,
+            });
+          }
+          break;
+        }
+        case 'incr': {
+          const existing = live(command.key);
+          const result = await core.arithmetic(command.key, BigInt(command.delta), true);
+          if (existing === undefined) {
+            expect(result, where).toBe('not_found');
+            break;
+          }
+          const text = existing.value.toString('latin1');
+          if (!/^\d{1,20}$/.test(text.trimEnd()) || BigInt(text.trimEnd()) >= 2n ** 64n) {
+            expect(result, where).toBe('non_numeric');
+            break;
+          }
+          const next = (BigInt(text.trimEnd()) + BigInt(command.delta)) % 2n ** 64n;
+          expect(result, where).toBe(next);
+          const after = await read(core, command.key);
+          existing.value = after?.value ?? Buffer.alloc(0);
+          existing.cas = after?.cas ?? -1;
+          expect(existing.value.toString('latin1').trimEnd(), where).toBe(next.toString());
+          break;
+        }
+        case 'delete': {
+          const existing = live(command.key);
+          expect(await core.delete(command.key), where).toBe(existing !== undefined);
+          model.delete(command.key.toString());
+          break;
+        }
+        case 'touch': {
+          const existing = live(command.key);
+          expect(await core.touch(command.key, command.exptime), where).toBe(existing !== undefined);
+          if (existing !== undefined) existing.exptime = abs(command.exptime);
+          break;
+        }
+        case 'get': {
+          const existing = live(command.key);
+          const found = await read(core, command.key);
+          if (existing === undefined) {
+            expect(found, where).toBeUndefined();
+          } else {
+            expect(found, where).toBeDefined();
+            expect(found?.value.equals(existing.value), `${where} value`).toBe(true);
+            expect(found?.flags, where).toBe(existing.flags);
+            expect(found?.cas, where).toBe(existing.cas);
+          }
+          break;
+        }
+        case 'tick':
+          clock.advanceSeconds(command.seconds);
+          break;
+        case 'flush':
+          core.flushAll(0);
+          model.clear();
+          break;
+        default:
+          command satisfies never;
+      }
+    }
+    totals.demotions += bridge.stats.l2Demotions;
+    totals.promotions += bridge.stats.l2Promotions;
+  } finally {
+    await store.close();
+  }
+}
+
+describe('CacheCore over L1 + L2 against a Map model', () => {
+  it('overflow mode: every answer matches the model while items move between tiers', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(commandArb, { minLength: 50, maxLength: 400 }), (commands) =>
+        runAgainstModel(commands, 'overflow'),
+      ),
+      { numRuns: 40 },
+    );
+    expect(totals.demotions).toBeGreaterThan(50);
+    expect(totals.promotions).toBeGreaterThan(50);
+    console.info(`[l2-model] overflow: ${totals.demotions} demotions, ${totals.promotions} promotions`);
+  });
+
+  it('write-through mode: every answer matches the model', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(commandArb, { minLength: 50, maxLength: 400 }), (commands) =>
+        runAgainstModel(commands, 'write-through'),
+      ),
+      { numRuns: 15 },
+    );
+  });
+});

@@ -16,6 +16,11 @@ const RAT_BIN = path.join(ROOT, 'bin', 'rat-memcached');
 const MEMCACHED_BIN = '/usr/bin/memcached';
 const TASKSET = '/usr/bin/taskset';
 const START_TIMEOUT_MS = 15_000;
+/**
+ * Extra node flags for the rat server, e.g. RAT_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'
+ * to profile it under the bench's own load, or '--trace-gc' (its stdout goes to the bench's stderr).
+ */
+const RAT_NODE_FLAGS = (process.env.RAT_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 
 export const canPin = existsSync(TASKSET) && os.availableParallelism() >= 2;
 
@@ -59,7 +64,15 @@ export async function startServer(target, opts) {
   switch (target.name) {
     case 'rat':
       if (!existsSync(RAT_BIN)) throw new Error(`${RAT_BIN} not found: run npm run build first`);
-      argv = [process.execPath, RAT_BIN, '--port', String(port), '--memory', String(opts.memoryMiB)];
+      argv = [
+        process.execPath,
+        ...RAT_NODE_FLAGS,
+        RAT_BIN,
+        '--port',
+        String(port),
+        '--memory',
+        String(opts.memoryMiB),
+      ];
       if (opts.eviction !== undefined) argv.push('--eviction', opts.eviction);
       argv.push('--log-level', 'warn');
       break;
@@ -87,6 +100,7 @@ export async function startServer(target, opts) {
   // taskset execs the server in place, so child.pid is the server's own pid (for /proc reads).
   const cmd = canPin ? [TASKSET, '-c', '1', ...argv] : argv;
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (target.name === 'rat' && RAT_NODE_FLAGS.length > 0) child.stdout.pipe(process.stderr);
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr = (stderr + d.toString()).slice(-4000);

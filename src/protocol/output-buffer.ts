@@ -3,49 +3,61 @@
 // instead of one per reply). Numbers are written as ASCII digits directly,
 // so a reply costs no intermediate strings.
 
-const INITIAL_BYTES = 16 * 1024;
-/** Above this the builder gives its memory back after a batch. */
+// Batches are carved from one chunk in turn, like Node's own Buffer pool:
+// take() hands out a view of [start, end) and the next batch starts after it,
+// so a batch costs neither a copy nor an allocation. Bytes before #start are
+// never written again (the socket may still hold them); when a batch does not
+// fit, it moves to a fresh chunk and the old one is left to the views.
+
+/** Chunk size: many small batches share one (s1's replies are ~50 bytes). */
+const CHUNK_BYTES = 64 * 1024;
+/** A chunk grown past this for one big batch is not reused for the next ones. */
 const RETAIN_BYTES = 256 * 1024;
 
 export class OutputBuffer {
-  #bytes: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
-  #length = 0;
+  #bytes: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  /** The current batch is #bytes[#start, #end). */
+  #start = 0;
+  #end = 0;
 
   get length(): number {
-    return this.#length;
+    return this.#end - this.#start;
   }
 
+  /** Room for `extra` more bytes at #end; returns the chunk to write into. */
   #reserve(extra: number): Buffer {
-    const needed = this.#length + extra;
-    if (needed > this.#bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.#bytes.length * 2));
-      this.#bytes.copy(grown, 0, 0, this.#length);
+    if (this.#end + extra > this.#bytes.length) {
+      const length = this.#end - this.#start;
+      const grown = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, (length + extra) * 2));
+      this.#bytes.copy(grown, 0, this.#start, this.#end);
       this.#bytes = grown;
+      this.#start = 0;
+      this.#end = length;
     }
     return this.#bytes;
   }
 
   writeBytes(source: Buffer): void {
     const target = this.#reserve(source.length);
-    source.copy(target, this.#length);
-    this.#length += source.length;
+    source.copy(target, this.#end);
+    this.#end += source.length;
   }
 
   /** Caller-driven copy (e.g. from a cache page) of exactly `length` bytes. */
   writeWith(length: number, fill: (target: Buffer, offset: number) => void): void {
     const target = this.#reserve(length);
-    fill(target, this.#length);
-    this.#length += length;
+    fill(target, this.#end);
+    this.#end += length;
   }
 
   writeLatin1(text: string): void {
     const target = this.#reserve(text.length);
-    this.#length += target.write(text, this.#length, 'latin1');
+    this.#end += target.write(text, this.#end, 'latin1');
   }
 
   writeByte(byte: number): void {
     const target = this.#reserve(1);
-    target[this.#length++] = byte;
+    target[this.#end++] = byte;
   }
 
   /** A non-negative integer below 2^53, as decimal digits. */
@@ -57,19 +69,25 @@ export class OutputBuffer {
     let digits = 1;
     for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
     const target = this.#reserve(digits);
-    let position = this.#length + digits - 1;
-    for (let rest = value; position >= this.#length; rest = Math.floor(rest / 10)) {
+    let position = this.#end + digits - 1;
+    for (let rest = value; position >= this.#end; rest = Math.floor(rest / 10)) {
       target[position--] = 0x30 + (rest % 10);
     }
-    this.#length += digits;
+    this.#end += digits;
   }
 
-  /** Hands out the batch as its own Buffer (the socket may hold it after we reuse ours). */
+  /**
+   * Hands out the batch as a view the builder never writes again, so the
+   * socket may hold it as long as it needs.
+   */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.#length);
-    this.#bytes.copy(out, 0, 0, this.#length);
-    this.#length = 0;
-    if (this.#bytes.length > RETAIN_BYTES) this.#bytes = Buffer.allocUnsafe(INITIAL_BYTES);
+    const out = this.#bytes.subarray(this.#start, this.#end);
+    this.#start = this.#end;
+    if (this.#bytes.length > RETAIN_BYTES) {
+      this.#bytes = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.#start = 0;
+      this.#end = 0;
+    }
     return out;
   }
 }

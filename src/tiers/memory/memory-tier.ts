@@ -50,6 +50,12 @@ const PAGE_ALIGN = 64 * 1024;
 const DEFAULT_GROWTH_FACTOR = 1.25;
 /** Hash buckets per slot at most (load factor >= 1 once past the minimum). */
 const BUCKET_BYTES_PER_SLOT = 4;
+/**
+ * Upper bound on the slot columns reserved up front (address space, not RSS:
+ * see item-table.ts). 2^24 slots is ~1 GiB of address space with LFU's
+ * columns, and covers every item a 1 GiB budget can hold.
+ */
+const MAX_RESERVED_SLOTS = 2 ** 24;
 
 export class MemoryTier {
   readonly pageSize: number;
@@ -61,6 +67,8 @@ export class MemoryTier {
   #pages: SlabPages;
   #table: ItemTable;
   #evictor: Evictor;
+  /** What the evictor's arrays cost at capacity 0; the rest is bytesPerSlot per slot of capacity. */
+  #evictorFixedBytes = 0;
   #classEvicted: Float64Array;
   /** What an empty tier allocates; no budget can be smaller. */
   readonly #floorBytes: number;
@@ -90,21 +98,28 @@ export class MemoryTier {
     this.#pages = new SlabPages(pageSize, this.#chunkSizes);
     this.#table = new ItemTable(0);
     this.#evictor = createEvictor(this.#policy, this.#chunkSizes.length, 0);
+    this.#evictorFixedBytes = this.#evictor.allocatedBytes;
     this.#classEvicted = new Float64Array(this.#chunkSizes.length);
     this.#floorBytes = this.allocatedBytes;
     this.#maxBytes = this.#checkedMaxBytes(options.maxBytes);
+    this.#resetColumns();
   }
 
   get maxBytes(): number {
     return this.#maxBytes;
   }
 
-  /** Everything L1 holds: pages, columns at capacity, buckets, evictor arrays, bookkeeping. */
+  /**
+   * Everything L1 holds: pages, columns and evictor arrays at capacity,
+   * buckets, bookkeeping. Column reserve beyond capacity is never touched, so
+   * it is not counted (it is not resident).
+   */
   get allocatedBytes(): number {
     return (
       this.#pages.allocatedBytes +
       this.#table.allocatedBytes +
-      this.#evictor.allocatedBytes +
+      this.#evictorFixedBytes +
+      this.#table.capacity * this.#evictor.bytesPerSlot +
       this.#classEvicted.byteLength
     );
   }
@@ -472,9 +487,13 @@ export class MemoryTier {
     this.#onFree?.(slot);
   }
 
+  /** Empty columns, reserved for as many slots as the budget could ever hold. */
   #resetColumns(): void {
-    this.#table = new ItemTable(0);
-    this.#evictor = createEvictor(this.#policy, this.#chunkSizes.length, 0);
+    const bytesPerSlot =
+      this.#chunkSizes[0]! + ITEM_COLUMN_BYTES + BUCKET_BYTES_PER_SLOT + this.#evictor.bytesPerSlot;
+    const reserve = Math.min(MAX_RESERVED_SLOTS, Math.floor(this.#maxBytes / bytesPerSlot));
+    this.#table = new ItemTable(0, reserve);
+    this.#evictor = createEvictor(this.#policy, this.#chunkSizes.length, reserve);
   }
 
   #pageOf(slot: number): Buffer {

@@ -9,7 +9,6 @@ import { type Clock, systemClock } from './core/clock.js';
 import { CAS_RESERVED, decodeU64, FLUSHED_BELOW_CAS, L2Bridge } from './core/l2-bridge.js';
 import { type Logger, silentLogger } from './log/logger.js';
 import { CacheServer } from './server/cache-server.js';
-import { ItemStore } from './tiers/level/item-store.js';
 import { MemoryTier } from './tiers/memory/memory-tier.js';
 import { ExpiryDriver } from './ttl/expiry-driver.js';
 
@@ -46,6 +45,9 @@ const BLOOM_BYTES_PER_KEY_GUESS = 512;
  */
 export async function createTieredCore(config: Config, clock: Clock, logger: Logger): Promise<CacheCore> {
   const startedMs = Date.now();
+  // Loaded here, not at the top: a memory-only server never maps LevelDB's
+  // and LZ4's native code (about 8 MiB of RSS).
+  const { ItemStore } = await import('./tiers/level/item-store.js');
   let failing = false;
   let corruptLogged = false;
   const store = await ItemStore.open(config.l2DataDir, {

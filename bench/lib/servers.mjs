@@ -75,6 +75,10 @@ export async function startServer(target, opts) {
       ];
       if (opts.eviction !== undefined) argv.push('--eviction', opts.eviction);
       argv.push('--log-level', 'warn');
+      // Memory-only unless the scenario asks for L2 (s6 passes --data-dir):
+      // memcached without ext_path is the reference, and a bench must not
+      // write into the repository's ./data.
+      if (!(opts.extraArgs ?? []).includes('--data-dir')) argv.push('--no-l2');
       break;
     case 'memcached':
       argv = [

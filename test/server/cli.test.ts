@@ -3,7 +3,9 @@
 // Runs the compiled bin (npm test builds first).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,11 @@ import { RawClient } from '../helpers/raw-client.js';
 const BIN = fileURLToPath(new URL('../../bin/rat-memcached', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const children: ChildProcess[] = [];
+
+/** Each server gets its own L2 directory, never the repository's ./data. */
+function dataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'rat-cli-'));
+}
 
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
@@ -28,7 +35,9 @@ interface Started {
 }
 
 function start(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir(), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const logs: Array<Record<string, unknown>> = [];
   return new Promise((resolve, reject) => {

@@ -1,7 +1,8 @@
 // incr/decr read the stored value the way memcached's safe_strtoull does:
-// leading white space, digits, then white space or the end of the value
-// (memcached's data always ends in "\r\n", which counts as white space).
-// A value like "7 " (left by an in-place decr) is therefore still a number.
+// leading white space, at least one digit, then white space or the end of
+// the value (memcached's data always ends in "\r\n", which counts as white
+// space). A value like "7 " (left by an in-place decr) is still a number; a
+// value of white space only is not (checked against memcached 1.6.18).
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 const U64_MOD = 0x1_0000_0000_0000_0000n;
@@ -30,11 +31,8 @@ export function readCounter(value: Buffer): bigint | undefined {
     if (result > U64_MAX) return undefined; // strtoull: ERANGE
     i++;
   }
-  if (i === digitsStart) {
-    // strtoull parsed nothing: endptr is the start of the string, so it is
-    // accepted (as 0) only when the value begins with white space.
-    return isSpace(value[0]!) ? 0n : undefined;
-  }
+  // strtoull converted nothing (endptr == str): safe_strtoull says non-numeric.
+  if (i === digitsStart) return undefined;
   if (i < end && !isSpace(value[i]!)) return undefined;
   if (negative) {
     // strtoull negates; safe_strtoull rejects a '-' that yields a "negative" number.

@@ -116,6 +116,10 @@ export const arithmeticScript: Script = {
     step('incr empty value', 'set s 0 0 0\r\n\r\ndecr s 1\r\n'),
     step('incr value above 2^64-1', 'set s 0 0 20\r\n18446744073709551616\r\nincr s 1\r\n'),
     step('incr decimal fraction', 'set s 0 0 3\r\n1.5\r\nincr s 1\r\n'),
+    // Not scripted: a value of white space only. memcached's strtoull skips the
+    // spaces and the "\r\n" and reads on into whatever memory follows the item
+    // (observed: digits of an earlier item); we answer non-numeric.
+    step('incr sign and zero', 'set s 0 0 2\r\n-0\r\nincr s 1\r\nset s 0 0 2\r\n+5\r\nincr s 1\r\n'),
     step('delta abc', 'incr n abc\r\n'),
     step('delta -1', 'incr n -1\r\n'),
     step('delta 2^64', 'incr n 18446744073709551616\r\n'),

@@ -20,10 +20,12 @@ describe('readCounter (memcached safe_strtoull on the stored value)', () => {
     expect(read('')).toBeUndefined();
   });
 
-  it('keeps strtoull quirks: "-0" is 0, a value of spaces is 0', () => {
+  it('keeps strtoull quirks: "-0" is 0, "+5" is 5, white space alone is not a number', () => {
     expect(read('-0')).toBe(0n);
-    expect(read('  ')).toBe(0n);
     expect(read('+5')).toBe(5n);
+    expect(read(' ')).toBeUndefined();
+    expect(read('\t')).toBeUndefined();
+    expect(read('\u0000')).toBeUndefined();
   });
 
   it('wraps incr at 2^64 and floors decr at 0', () => {

@@ -92,6 +92,9 @@ export async function createTieredCore(config: Config, clock: Clock, logger: Log
     mode: config.l2Mode,
     expectedKeys: Math.ceil(config.l2MaxBytes / BLOOM_BYTES_PER_KEY_GUESS),
     maxPendingBytes: config.l2MaxPendingBytes,
+    reclaimIntervalSeconds: config.l2ReclaimIntervalSeconds,
+    onReclaimError: (error) =>
+      logger.error({ err: error }, 'L2 expiry reclaim failed; retried next interval'),
   });
   const core = new CacheCore({ memory, clock, l2: bridge, initialCas, flushedBelowCas });
   const l2Stats = store.store.stats();
@@ -134,7 +137,9 @@ export async function startCache(config: Config, options: StartOptions = {}): Pr
     clock: core.clock,
     tick: () => {
       try {
-        core.reclaimExpired();
+        // L1 expiry, the post-flush sweep and (when due) an L2 pass; the
+        // first tick's L2 pass clears what expired while the server was down.
+        core.tickExpiry();
       } catch (error) {
         logger.error({ err: error }, 'expiry reclaim failed');
       }
@@ -152,9 +157,20 @@ export async function startCache(config: Config, options: StartOptions = {}): Pr
         await server.close();
         const l2 = core.l2;
         if (l2 === undefined) return;
+        await l2.reclaimer.stop();
         const startedMs = Date.now();
         const written = l2.persistAll();
-        await l2.store.close();
+        try {
+          await l2.store.close();
+        } catch (error) {
+          // A full or failing disk must not turn a graceful stop into a crash:
+          // what could not be written is counted, logged, and the process exits.
+          logger.error(
+            { err: error, written, writesDropped: l2.store.counters.writesDropped },
+            'L2 close failed',
+          );
+          return;
+        }
         const stats = l2.store.store.stats();
         logger.info(
           { written, items: stats.items, bytes: stats.bytes, closeMs: Date.now() - startedMs },

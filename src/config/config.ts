@@ -29,6 +29,11 @@ export interface Config {
   readonly l2CompressMinBytes: number;
   /** How long an L2 write may wait before its batch goes to LevelDB: the write-through durability window. */
   readonly l2FlushIntervalMs: number;
+  /**
+   * Seconds between L2 expiry passes; an expired L2 record is deleted within
+   * this plus the pass time (under 60 s at the maximum setting).
+   */
+  readonly l2ReclaimIntervalSeconds: number;
   readonly l2ClearOnStartup: boolean;
   /** L2 write backlog above which connections that write stop being read until it drains. */
   readonly l2MaxPendingBytes: number;

@@ -100,6 +100,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     l2MaxBytes: resolve(SCHEMA.l2MaxBytes, layers, 'l2MaxBytes'),
     l2CompressMinBytes: resolve(SCHEMA.l2CompressMinBytes, layers, 'l2CompressMinBytes'),
     l2FlushIntervalMs: resolve(SCHEMA.l2FlushIntervalMs, layers, 'l2FlushIntervalMs'),
+    l2ReclaimIntervalSeconds: resolve(SCHEMA.l2ReclaimIntervalSeconds, layers, 'l2ReclaimIntervalSeconds'),
     l2ClearOnStartup: resolve(SCHEMA.l2ClearOnStartup, layers, 'l2ClearOnStartup'),
     l2MaxPendingBytes: resolve(SCHEMA.l2MaxPendingBytes, layers, 'l2MaxPendingBytes'),
   };

@@ -178,6 +178,13 @@ export const SCHEMA = {
     'values from this size are LZ4-compressed',
   ),
   l2FlushIntervalMs: integer('l2.flush_interval_ms', 1, 60_000, 5, 'longest an L2 write waits for its batch'),
+  l2ReclaimIntervalSeconds: integer(
+    'l2.reclaim_interval_seconds',
+    1,
+    60,
+    10,
+    'seconds between passes that delete expired L2 records',
+  ),
   l2ClearOnStartup: boolean('l2.clear_on_startup', false, 'start with an empty L2'),
   l2MaxPendingBytes: size(
     'l2.max_pending_bytes',

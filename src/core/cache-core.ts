@@ -14,6 +14,7 @@
 
 import type { ItemRecord } from '../tiers/level/record-codec.js';
 import { type MemoryTier, NO_MEMORY } from '../tiers/memory/memory-tier.js';
+import { FlushSweep } from '../ttl/flush-sweep.js';
 import { TimingWheel } from '../ttl/timing-wheel.js';
 import type { Clock } from './clock.js';
 import { CoreStats } from './core-stats.js';
@@ -65,6 +66,9 @@ export class CacheCore {
   #pendingFlushAt = 0;
   /** L1 slots with a TTL, by expiry second: reclaims expired items without scanning. */
   readonly #wheel: TimingWheel;
+  /** Frees L1 items a flush_all invalidated, in bounded steps after it takes effect. */
+  readonly #flushSweep = new FlushSweep();
+  #expiredUnfetched = 0;
 
   constructor(options: CacheCoreOptions) {
     this.#memory = options.memory;
@@ -142,6 +146,56 @@ export class CacheCore {
   }
 
   /**
+   * One expiry-driver tick (a few times a second): a delayed flush_all whose
+   * time has come takes effect, expired L1 items go (reclaimExpired), one
+   * bounded step of the post-flush sweep runs, and an L2 expiry pass starts
+   * when one is due (L2Bridge.reclaimer: asynchronous, never blocks). Work is
+   * bounded per tick and proportional to what expired or was flushed.
+   */
+  tickExpiry(): void {
+    const now = this.clock.nowSeconds();
+    if (this.#pendingFlushAt !== 0 && this.#pendingFlushAt <= now) this.#applyFlush();
+    this.reclaimExpired();
+    if (this.#flushSweep.active) this.sweepFlushed();
+    this.#l2?.reclaimer.tick(now);
+  }
+
+  /**
+   * One bounded step of the walk that frees items flush_all invalidated (see
+   * flush-sweep.ts); returns the items removed. Tests call it directly.
+   */
+  sweepFlushed(): number {
+    const memory = this.#memory;
+    const watermark = this.#flushedBelowCas;
+    return this.#flushSweep.step((slot) => {
+      if (memory.keyLength(slot) === 0 || memory.cas(slot) >= watermark) return false;
+      this.#countReclaimed(slot);
+      memory.remove(slot);
+      return true;
+    });
+  }
+
+  /** True while a post-flush sweep has slots left to look at. */
+  get sweepingFlushed(): boolean {
+    return this.#flushSweep.active;
+  }
+
+  /** memcached counts items the reclaimer frees, and those of them never read. */
+  #countReclaimed(slot: number): void {
+    this.stats.reclaimed++;
+    if (!this.#memory.fetched(slot)) this.#expiredUnfetched++;
+  }
+
+  /**
+   * Items the wheel or the post-flush sweep removed that were never read
+   * since they were stored (memcached's expired_unfetched). Kept here, not in
+   * CoreStats, so like `evictions` it survives `stats reset`.
+   */
+  get expiredUnfetched(): number {
+    return this.#expiredUnfetched;
+  }
+
+  /**
    * Removes L1 items whose expiry has passed, in O(items expiring); called a
    * few times a second by the expiry driver. Reads never depend on it: every
    * lookup checks expiry itself.
@@ -154,8 +208,8 @@ export class CacheCore {
       (slot) => {
         const exptime = memory.exptime(slot);
         if (isExpired(exptime, now)) {
+          this.#countReclaimed(slot);
           memory.remove(slot);
-          this.stats.reclaimed++;
         } else {
           this.#trackExpiry(slot, exptime);
         }
@@ -460,6 +514,7 @@ export class CacheCore {
   #applyFlush(): void {
     this.#pendingFlushAt = 0;
     this.#flushedBelowCas = this.#nextCas;
+    this.#flushSweep.start(this.#memory.slotCapacity);
     this.#l2?.afterFlush(this.#flushedBelowCas);
   }
 

@@ -12,6 +12,7 @@
 import type { ItemStore } from '../tiers/level/item-store.js';
 import type { ItemRecord } from '../tiers/level/record-codec.js';
 import type { MemoryTier } from '../tiers/memory/memory-tier.js';
+import { L2Reclaimer } from '../ttl/l2-reclaimer.js';
 import { BloomFilter } from './bloom-filter.js';
 
 export type L2Mode = 'overflow' | 'write-through';
@@ -35,6 +36,10 @@ export interface L2BridgeOptions {
   /** Sizes the Bloom filter. */
   readonly expectedKeys: number;
   readonly maxPendingBytes: number;
+  /** Seconds between L2 expiry passes (l2.reclaim_interval_seconds); default 10. */
+  readonly reclaimIntervalSeconds?: number;
+  /** A failed expiry pass (retried next interval). */
+  readonly onReclaimError?: (error: unknown) => void;
 }
 
 /** What the core tells the bridge about an item: dead items are never promoted or demoted. */
@@ -67,6 +72,8 @@ export class L2Bridge {
   readonly stats = new L2Stats();
   readonly store: ItemStore;
   readonly mode: L2Mode;
+  /** Deletes expired L2 records in the background; CacheCore ticks it, close stops it. */
+  readonly reclaimer: L2Reclaimer;
   readonly #memory: MemoryTier;
   readonly #bloom: BloomFilter;
   /** Until the start-up key scan is done the filter is incomplete, so every miss asks L2. */
@@ -83,6 +90,13 @@ export class L2Bridge {
     this.#memory = options.memory;
     this.#bloom = new BloomFilter(options.expectedKeys);
     this.#maxPendingBytes = options.maxPendingBytes;
+    this.reclaimer = new L2Reclaimer({
+      reclaim: (now, limit) => this.reclaimExpired(now, limit),
+      ...(options.reclaimIntervalSeconds === undefined
+        ? {}
+        : { intervalSeconds: options.reclaimIntervalSeconds }),
+      ...(options.onReclaimError === undefined ? {} : { onError: options.onReclaimError }),
+    });
   }
 
   /** CacheCore's hooks: which items are alive (expiry, flush_all) and how to put one into L1. */
@@ -116,9 +130,15 @@ export class L2Bridge {
     return this.store.pendingBytes > this.#maxPendingBytes;
   }
 
-  /** Resolves once the backlog is back under the limit. */
+  /**
+   * Resolves once the backlog is back under the limit; never rejects. A failed
+   * batch (disk full) leaves the backlog too, its writes dropped and counted by
+   * the store, so the loop still ends; letting flush()'s rejection escape
+   * would leave the throttled connection paused for good and, unhandled, crash
+   * the process.
+   */
   async drained(): Promise<void> {
-    while (this.throttled) await this.store.flush();
+    while (this.throttled) await this.store.flush().catch(() => {});
   }
 
   /**
@@ -217,6 +237,18 @@ export class L2Bridge {
       .catch(() => {
         // Reads still refuse the flushed records by CAS; the write-error path counts and logs.
       });
+  }
+
+  /**
+   * Deletes up to `limit` L2 records expired at `nowSeconds`, soonest first,
+   * via the store's expiry index (cost: the records that expired). The L2
+   * reclaimer's batch; the Bloom filter keeps the keys (a false positive only
+   * costs one L2 read that misses).
+   */
+  async reclaimExpired(nowSeconds: number, limit: number): Promise<{ removed: number; more: boolean }> {
+    const store = this.store.store;
+    const removed = await store.reclaimExpired(nowSeconds, limit);
+    return { removed, more: store.reclaimHasMore };
   }
 
   /** CAS uniques below `upTo` may be handed out; persisted first so a restart never repeats one. */

@@ -103,6 +103,8 @@ export class LevelStore {
   #meta: StoreMeta;
   #evictions = 0;
   #expiredReclaimed = 0;
+  /** Where the next reclaimExpired call resumes in the expiry index; undefined = from the front. */
+  #reclaimAfter: Buffer | undefined;
   #writeErrors = 0;
 
   private constructor(db: LevelDb, meta: StoreMeta, options: LevelStoreOptions) {
@@ -208,17 +210,26 @@ export class LevelStore {
   /**
    * Deletes up to `limit` records whose exptime is in (0, nowSeconds], soonest
    * first, walking only the expired prefix of the expiry index. Returns how
-   * many went; call again while it returns `limit`.
+   * many went; call again while `reclaimHasMore` is true. A call resumes after
+   * the last index key the previous one read (so a pass never re-walks its
+   * own tombstones); once a call reads fewer than `limit`, the next starts
+   * from the front again, catching records written meanwhile already expired.
    */
   async reclaimExpired(nowSeconds: number, limit: number): Promise<number> {
     this.#assertOpen();
     return this.#exclusive(async () => {
-      const plan = await planReclaim(this.#db, this.#meta, nowSeconds, limit);
+      const plan = await planReclaim(this.#db, this.#meta, nowSeconds, limit, this.#reclaimAfter);
+      this.#reclaimAfter = plan.resumeAfter;
       if (plan.ops.length === 0) return 0;
       await this.#commitOps(plan.ops, plan.meta);
       this.#expiredReclaimed += plan.removed;
       return plan.removed;
     });
+  }
+
+  /** True when the last reclaimExpired call stopped at its limit: more may have expired. */
+  get reclaimHasMore(): boolean {
+    return this.#reclaimAfter !== undefined;
   }
 
   /** Drops every record and every write queued so far (clear_on_startup, flush_all of L2). */

@@ -57,6 +57,8 @@ export interface ReclaimPlan {
   ops: BatchOp[];
   meta: StoreMeta;
   removed: number;
+  /** The last expiry-index key read, when the read hit `limit` (more may be expired); else undefined. */
+  resumeAfter: Buffer | undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -155,14 +157,23 @@ export async function planEviction(db: LevelDb, plan: WritePlan, maxBytes: numbe
   return { ops, meta: { ...plan.meta, items, bytes, evictFromSeq }, evicted };
 }
 
-/** Deletes up to `limit` records with 0 < exptime <= nowSeconds, reading only the expired prefix. */
+/**
+ * Deletes up to `limit` records with 0 < exptime <= nowSeconds, reading only
+ * the expired prefix. `after` resumes past the last key of a previous batch,
+ * so consecutive batches never re-walk the tombstones earlier ones left
+ * (LevelDB skips deleted keys one by one until compaction: without it a mass
+ * expiry costs quadratic time).
+ */
 export async function planReclaim(
   db: LevelDb,
   meta: StoreMeta,
   nowSeconds: number,
   limit: number,
+  after?: Buffer,
 ): Promise<ReclaimPlan> {
-  const expired = await db.keys({ gte: EXPIRY_START, lt: expiryBoundAfter(nowSeconds), limit }).all();
+  const end = expiryBoundAfter(nowSeconds);
+  const range = after === undefined ? { gte: EXPIRY_START, lt: end, limit } : { gt: after, lt: end, limit };
+  const expired = await db.keys(range).all();
   const parsed = expired.map(parseExpiryKey);
   const entries = await db.getMany(parsed.map((p) => dataKey(p.key)));
   const ops: BatchOp[] = [];
@@ -181,5 +192,6 @@ export async function planReclaim(
     bytes -= key.length + header.recordLength;
     removed++;
   }
-  return { ops, meta: { ...meta, items, bytes }, removed };
+  const resumeAfter = expired.length === limit ? expired[expired.length - 1] : undefined;
+  return { ops, meta: { ...meta, items, bytes }, removed, resumeAfter };
 }

@@ -26,8 +26,8 @@ const MAX_BUCKETS = 2 ** 30;
 /** Old buckets moved per link() while resizing; the move finishes well before capacity can double again. */
 const MIGRATE_STEP = 8;
 
-/** Bytes of column per slot: hash, chainNext, page, chunkOffset, keyLength, valueLength, flags, exptime, cas, lastAccess. */
-export const ITEM_COLUMN_BYTES = 4 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 8 + 4;
+/** Bytes of column per slot: hash, chainNext, page, chunkOffset, keyLength, valueLength, flags, exptime, cas, lastAccess, fetched. */
+export const ITEM_COLUMN_BYTES = 4 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 8 + 4 + 1;
 
 /** Load factor up to 2 when capacity is not a power of two; stored hashes skip most key compares. */
 function bucketCountFor(capacity: number): number {
@@ -49,6 +49,11 @@ export class ItemTable {
   /** CAS uniques are integers below 2^53. */
   cas: Float64Array;
   lastAccess: Uint32Array;
+  /**
+   * 1 once the item was read since it was stored (memcached's ITEM_FETCHED),
+   * for the expired_unfetched / evicted_unfetched stats.
+   */
+  fetched: Uint8Array;
   /** Bucket heads (slot or -1); length is a power of two. */
   #buckets: Int32Array;
   #mask: number;
@@ -77,6 +82,7 @@ export class ItemTable {
     this.exptime = new Uint32Array(length);
     this.cas = new Float64Array(length);
     this.lastAccess = new Uint32Array(length);
+    this.fetched = new Uint8Array(length);
     this.#buckets = new Int32Array(bucketCountFor(capacity)).fill(-1);
     this.#mask = this.#buckets.length - 1;
   }
@@ -199,6 +205,7 @@ export class ItemTable {
     this.exptime = copyInto(new Uint32Array(capacity), this.exptime);
     this.cas = copyInto(new Float64Array(capacity), this.cas);
     this.lastAccess = copyInto(new Uint32Array(capacity), this.lastAccess);
+    this.fetched = copyInto(new Uint8Array(capacity), this.fetched);
   }
 
   #startResize(bucketCount: number): void {

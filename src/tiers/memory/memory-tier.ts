@@ -74,6 +74,7 @@ export class MemoryTier {
   readonly #floorBytes: number;
   #itemBytes = 0;
   #evictions = 0;
+  #evictedUnfetched = 0;
   /** Told of every slot this tier frees (delete, eviction, replacement, shrink), so holders of slot numbers can let go. */
   #onFree: ((slot: number) => void) | undefined;
 
@@ -137,6 +138,11 @@ export class MemoryTier {
     return this.#evictions;
   }
 
+  /** Evictions of items never accessed since they were stored (memcached's evicted_unfetched). */
+  get evictedUnfetched(): number {
+    return this.#evictedUnfetched;
+  }
+
   /** Slots 0..slotCapacity-1 may be handed out before the columns grow again. */
   get slotCapacity(): number {
     return this.#table.capacity;
@@ -195,6 +201,7 @@ export class MemoryTier {
     table.exptime[slot] = exptime;
     table.cas[slot] = cas;
     table.lastAccess[slot] = nowSeconds;
+    table.fetched[slot] = 0;
     this.#evictor.insert(slot, classId);
     this.#itemBytes += footprint;
     return slot;
@@ -204,9 +211,16 @@ export class MemoryTier {
     this.#unlink(slot);
   }
 
+  /** A read or touch of the item: bumps it in the evictor and marks it fetched. */
   access(slot: number, nowSeconds: number): void {
     this.#evictor.access(slot);
     this.#table.lastAccess[slot] = nowSeconds;
+    this.#table.fetched[slot] = 1;
+  }
+
+  /** True once the item was accessed since it was stored (memcached's ITEM_FETCHED). */
+  fetched(slot: number): boolean {
+    return this.#table.fetched[slot] === 1;
   }
 
   keyLength(slot: number): number {
@@ -473,6 +487,7 @@ export class MemoryTier {
   #evict(slot: number): void {
     this.#onEvict?.(slot);
     this.#evictions++;
+    if (this.#table.fetched[slot] === 0) this.#evictedUnfetched++;
     this.#classEvicted[this.#pages.classOf(this.#table.page[slot]!)]!++;
     this.#unlink(slot);
   }

@@ -14,12 +14,12 @@
 
 import type { ItemRecord } from '../tiers/level/record-codec.js';
 import { type MemoryTier, NO_MEMORY } from '../tiers/memory/memory-tier.js';
-import { FlushSweep } from '../ttl/flush-sweep.js';
-import { TimingWheel } from '../ttl/timing-wheel.js';
+import { CasSequence } from './cas-sequence.js';
 import type { Clock } from './clock.js';
 import { CoreStats } from './core-stats.js';
 import { applyDelta, readCounter } from './counter-value.js';
 import { absoluteExptime, isExpired } from './exptime.js';
+import { L1Expiry, RECLAIM_BATCH } from './l1-expiry.js';
 import type { L2Bridge } from './l2-bridge.js';
 import type {
   ArithmeticOutcome,
@@ -44,66 +44,40 @@ export interface CacheCoreOptions {
   readonly flushedBelowCas?: number;
 }
 
-/** CAS uniques reserved (persisted) at a time; a new block is reserved half a block ahead. */
-export const CAS_BLOCK = 1_000_000;
-
-/** Most expired items one reclaim pass removes, so a mass expiry never stalls the event loop. */
-export const RECLAIM_BATCH = 10_000;
-
 export class CacheCore {
   readonly stats = new CoreStats();
   readonly items: ItemReader;
   readonly clock: Clock;
   readonly #memory: MemoryTier;
-  /** Next CAS unique; never reused within a process. */
-  #nextCas = 1;
-  /** With L2: CAS uniques up to here are persisted as used, so a restart starts above them. */
-  #casReservedUpTo = Number.POSITIVE_INFINITY;
+  readonly #cas: CasSequence;
   readonly #l2: L2Bridge | undefined;
   /** Items with a CAS below this were invalidated by flush_all (memcached's oldest_cas). */
   #flushedBelowCas = 0;
   /** Unix second at which a delayed flush_all takes effect; 0 = none pending. */
   #pendingFlushAt = 0;
-  /** L1 slots with a TTL, by expiry second: reclaims expired items without scanning. */
-  readonly #wheel: TimingWheel;
-  /** Frees L1 items a flush_all invalidated, in bounded steps after it takes effect. */
-  readonly #flushSweep = new FlushSweep();
-  #expiredUnfetched = 0;
+  /** Finds expired and flushed L1 items without scanning, and frees them in bounded steps. */
+  readonly #expiry: L1Expiry;
 
   constructor(options: CacheCoreOptions) {
     this.#memory = options.memory;
     this.items = options.memory;
     this.clock = options.clock;
-    this.#wheel = new TimingWheel({ nowSeconds: options.clock.nowSeconds(), initialCapacity: 0 });
-    const wheel = this.#wheel;
-    this.#memory.setFreeListener((slot) => wheel.cancel(slot));
+    this.#expiry = new L1Expiry(options.memory, this.stats, options.clock.nowSeconds());
     this.#l2 = options.l2;
-    this.#nextCas = Math.max(1, options.initialCas ?? 1);
+    const l2 = this.#l2;
+    this.#cas = new CasSequence(
+      options.initialCas ?? 1,
+      l2 === undefined ? undefined : (reservedUpTo) => l2.reserveCas(reservedUpTo),
+    );
     this.#flushedBelowCas = options.flushedBelowCas ?? 0;
-    if (this.#l2 !== undefined) {
-      this.#casReservedUpTo = this.#nextCas;
-      this.#reserveCas();
-      this.#l2.attach(
-        (cas, exptime) => this.#isLive(cas, exptime),
-        (key, item) => this.#promote(key, item),
-      );
-    }
+    l2?.attach(
+      (cas, exptime) => this.#isLive(cas, exptime),
+      (key, item) => this.#promote(key, item),
+    );
   }
 
   get l2(): L2Bridge | undefined {
     return this.#l2;
-  }
-
-  /** Next CAS unique; with L2 it keeps the persisted reservation half a block ahead. */
-  #takeCas(): number {
-    const cas = this.#nextCas++;
-    if (this.#nextCas + CAS_BLOCK / 2 > this.#casReservedUpTo) this.#reserveCas();
-    return cas;
-  }
-
-  #reserveCas(): void {
-    this.#casReservedUpTo = this.#nextCas + CAS_BLOCK;
-    this.#l2?.reserveCas(this.#casReservedUpTo);
   }
 
   #isLive(cas: number, exptime: number): boolean {
@@ -117,7 +91,7 @@ export class CacheCore {
     const now = this.clock.nowSeconds();
     const slot = this.#memory.put(key, item.value, item.flags, item.exptime, item.cas, now);
     if (slot < 0) return false;
-    this.#trackExpiry(slot, item.exptime);
+    this.#expiry.track(slot, item.exptime);
     return true;
   }
 
@@ -134,93 +108,43 @@ export class CacheCore {
     return { value, flags: memory.flags(slot), cas: memory.cas(slot) };
   }
 
-  /** Keeps the wheel in step with a slot's expiry; items without a TTL are not in it. */
-  #trackExpiry(slot: number, exptime: number): void {
-    const wheel = this.#wheel;
-    if (exptime === 0) {
-      wheel.cancel(slot);
-      return;
-    }
-    if (slot >= wheel.capacity) wheel.grow(this.#memory.slotCapacity);
-    wheel.schedule(slot, exptime);
-  }
-
   /**
    * One expiry-driver tick (a few times a second): a delayed flush_all whose
-   * time has come takes effect, expired L1 items go (reclaimExpired), one
-   * bounded step of the post-flush sweep runs, and an L2 expiry pass starts
-   * when one is due (L2Bridge.reclaimer: asynchronous, never blocks). Work is
-   * bounded per tick and proportional to what expired or was flushed.
+   * time has come takes effect, expired L1 items go, one bounded step of the
+   * post-flush sweep runs, and an L2 expiry pass starts when one is due
+   * (asynchronous, never blocks). Work per tick is bounded and proportional
+   * to what expired or was flushed.
    */
   tickExpiry(): void {
     const now = this.clock.nowSeconds();
     if (this.#pendingFlushAt !== 0 && this.#pendingFlushAt <= now) this.#applyFlush();
     this.reclaimExpired();
-    if (this.#flushSweep.active) this.sweepFlushed();
+    if (this.#expiry.sweeping) this.sweepFlushed();
     this.#l2?.reclaimer.tick(now);
   }
 
-  /**
-   * One bounded step of the walk that frees items flush_all invalidated (see
-   * flush-sweep.ts); returns the items removed. Tests call it directly.
-   */
-  sweepFlushed(): number {
-    const memory = this.#memory;
-    const watermark = this.#flushedBelowCas;
-    return this.#flushSweep.step((slot) => {
-      if (memory.keyLength(slot) === 0 || memory.cas(slot) >= watermark) return false;
-      this.#countReclaimed(slot);
-      memory.remove(slot);
-      return true;
-    });
-  }
-
-  /** True while a post-flush sweep has slots left to look at. */
-  get sweepingFlushed(): boolean {
-    return this.#flushSweep.active;
-  }
-
-  /** memcached counts items the reclaimer frees, and those of them never read. */
-  #countReclaimed(slot: number): void {
-    this.stats.reclaimed++;
-    if (!this.#memory.fetched(slot)) this.#expiredUnfetched++;
-  }
-
-  /**
-   * Items the wheel or the post-flush sweep removed that were never read
-   * since they were stored (memcached's expired_unfetched). Kept here, not in
-   * CoreStats, so like `evictions` it survives `stats reset`.
-   */
-  get expiredUnfetched(): number {
-    return this.#expiredUnfetched;
-  }
-
-  /**
-   * Removes L1 items whose expiry has passed, in O(items expiring); called a
-   * few times a second by the expiry driver. Reads never depend on it: every
-   * lookup checks expiry itself.
-   */
+  /** Removes L1 items whose expiry has passed (at most `limit`); returns how many. */
   reclaimExpired(limit = RECLAIM_BATCH): number {
-    const now = this.clock.nowSeconds();
-    const memory = this.#memory;
-    return this.#wheel.advance(
-      now,
-      (slot) => {
-        const exptime = memory.exptime(slot);
-        if (isExpired(exptime, now)) {
-          this.#countReclaimed(slot);
-          memory.remove(slot);
-        } else {
-          this.#trackExpiry(slot, exptime);
-        }
-      },
-      limit,
-    );
+    return this.#expiry.reclaimExpired(this.clock.nowSeconds(), limit);
   }
 
-  /** Slots the wheel tracks, and the bytes its columns hold (for stats and the memory note). */
+  /** One bounded step of the walk that frees items flush_all invalidated. Tests call it directly. */
+  sweepFlushed(): number {
+    return this.#expiry.sweepFlushed(this.#flushedBelowCas);
+  }
+
+  get sweepingFlushed(): boolean {
+    return this.#expiry.sweeping;
+  }
+
+  /** memcached's expired_unfetched (survives `stats reset`, like `evictions`). */
+  get expiredUnfetched(): number {
+    return this.#expiry.expiredUnfetched;
+  }
+
+  /** Slots the wheel tracks, and the bytes its columns hold. */
   get expiryTracking(): { scheduled: number; allocatedBytes: number } {
-    return { scheduled: this.#wheel.size, allocatedBytes: this.#wheel.allocatedBytes };
+    return this.#expiry.tracking;
   }
 
   get memory(): MemoryTier {
@@ -308,7 +232,7 @@ export class CacheCore {
     stats.touchHits++;
     const absolute = absoluteExptime(exptime, now);
     this.#memory.setExptime(slot, absolute);
-    this.#trackExpiry(slot, absolute);
+    this.#expiry.track(slot, absolute);
     this.#memory.access(slot, now);
     this.#l2?.afterWrite(key, slot);
     return slot;
@@ -330,7 +254,7 @@ export class CacheCore {
     this.stats.touchHits++;
     const absolute = absoluteExptime(exptime, now);
     this.#memory.setExptime(slot, absolute);
-    this.#trackExpiry(slot, absolute);
+    this.#expiry.track(slot, absolute);
     this.#memory.access(slot, now);
     this.#l2?.afterWrite(key, slot);
     return true;
@@ -404,15 +328,15 @@ export class CacheCore {
       default:
         return mode satisfies never;
     }
-    const slot = memory.put(key, value, storeFlags, storeExptime, this.#nextCas, now);
+    const slot = memory.put(key, value, storeFlags, storeExptime, this.#cas.next, now);
     if (slot < 0) {
       if (slot === NO_MEMORY) stats.storeNoMemory++;
       else stats.storeTooLarge++;
       this.#dropAfterFailedSet(mode, key, now);
       return 'no_memory';
     }
-    this.#takeCas();
-    this.#trackExpiry(slot, storeExptime);
+    this.#cas.take();
+    this.#expiry.track(slot, storeExptime);
     this.#l2?.afterWrite(key, slot);
     stats.totalItems++;
     return 'stored';
@@ -476,7 +400,7 @@ export class CacheCore {
       // memcached rewrites a shorter number in place, padded with spaces
       // ("10" decr 3 reads back as "7 "); clients can observe it, so we match.
       memory.overwriteValue(slot, Buffer.from(digits.padEnd(length, ' '), 'latin1'));
-      memory.setCas(slot, this.#takeCas());
+      memory.setCas(slot, this.#cas.take());
       memory.access(slot, now);
       this.#l2?.afterWrite(key, slot);
       return next;
@@ -486,15 +410,15 @@ export class CacheCore {
       Buffer.from(digits, 'latin1'),
       memory.flags(slot),
       memory.exptime(slot),
-      this.#nextCas,
+      this.#cas.next,
       now,
     );
     if (stored < 0) {
       stats.storeNoMemory++;
       return 'not_found';
     }
-    this.#takeCas();
-    this.#trackExpiry(stored, memory.exptime(stored));
+    this.#cas.take();
+    this.#expiry.track(stored, memory.exptime(stored));
     this.#l2?.afterWrite(key, stored);
     return next;
   }
@@ -513,8 +437,8 @@ export class CacheCore {
 
   #applyFlush(): void {
     this.#pendingFlushAt = 0;
-    this.#flushedBelowCas = this.#nextCas;
-    this.#flushSweep.start(this.#memory.slotCapacity);
+    this.#flushedBelowCas = this.#cas.next;
+    this.#expiry.startFlushSweep();
     this.#l2?.afterFlush(this.#flushedBelowCas);
   }
 

@@ -256,8 +256,8 @@ async function wheelPhase() {
   console.log(
     `wheel: ${ITEMS} items without TTL: ${noTtl.scheduled} scheduled, ${noTtl.allocatedBytes} B; ` +
       `then ${ITEMS} with TTL: ${withTtl.scheduled} scheduled, ${withTtl.allocatedBytes} B ` +
-      `(${(withTtl.allocatedBytes / withTtl.scheduled).toFixed(1)} B per tracked item; columns cover ` +
-      `${memory.slotCapacity} slots at 14 B each)`,
+      `(${(withTtl.allocatedBytes / withTtl.scheduled).toFixed(1)} B per tracked item; L1 has ` +
+      `${memory.slotCapacity} slots, which the wheel does not size itself to)`,
   );
 }
 

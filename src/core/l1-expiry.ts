@@ -36,7 +36,6 @@ export class L1Expiry {
       wheel.cancel(slot);
       return;
     }
-    if (slot >= wheel.capacity) wheel.grow(this.#memory.slotCapacity);
     wheel.schedule(slot, exptime);
   }
 

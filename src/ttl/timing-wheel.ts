@@ -2,9 +2,12 @@
 // It owns only slot numbers and their expiry seconds; it knows nothing of
 // items, keys or memory tiers, and it never reads a clock (callers pass time).
 //
-// Every entry lives in one doubly linked list threaded through typed-array
-// columns indexed by slot (no object per entry), so schedule, reschedule and
-// cancel are O(1) and a slot with no TTL costs only its fixed column bytes.
+// Only scheduled slots cost memory. Each has an entry in a dense pool: typed-
+// array columns indexed by entry id (no object per entry), ids reused through
+// a free-list stack threaded through the `next` column, the pool doubled when
+// full (an amortised copy of scheduled entries only). A SlotEntryMap finds a
+// slot's entry and names an entry's slot. Every entry lives in one doubly
+// linked list of a bucket, so schedule, reschedule and cancel are O(1).
 // Levels (bucket ids in one shared head/tail table):
 //   L0  256 buckets x 1 s      ids   0..255  (the next 256 s)
 //   L1   64 buckets x 256 s    ids 256..319  (~4.5 h)
@@ -15,6 +18,8 @@
 // A level-k entry is always at least one and at most 63 level-k blocks ahead,
 // never 64: so a bucket, when cascaded, only ever sends its entries down, and
 // draining it can stop, resume on the next call, and never see them again.
+
+import { SlotEntryMap } from './slot-entry-map.js';
 
 const L0_BUCKETS = 256;
 const L1_FIRST = 256;
@@ -37,23 +42,35 @@ const MAX_SECONDS = 0xffff_fffe;
 
 const NONE = -1;
 const DEFAULT_CAPACITY = 1024;
+/** Slot numbers travel in an Int32 column. */
+const MAX_SLOT = 0x7fff_ffff;
+/** Entry ids travel in Int32 link columns. */
+const MAX_ENTRIES = 0x7fff_ffff;
+/** Bytes per pool entry: next + prev + expiresAt (4 each), bucket (2), slot (4, in the map). */
+export const WHEEL_ENTRY_BYTES = 18;
 
 export interface TimingWheelOptions {
   /** Unix seconds the wheel starts at; a slot scheduled at or before it is due at once. */
   nowSeconds: number;
-  /** Slots 0..initialCapacity-1 may be scheduled before the first `grow`. */
+  /** Entries the pool holds before it first grows (any slot number may be scheduled at any time). */
   initialCapacity?: number;
 }
 
 export class TimingWheel {
-  // Per-slot columns.
+  // Per-entry columns, indexed by entry id.
+  /** In a bucket list: the next entry; on the free list: the next free id. */
   #next: Int32Array;
   #prev: Int32Array;
   #expiresAt: Uint32Array;
-  // 451 bucket ids fit an Int16, which saves 2 MB per million slots over Int32.
+  // 451 bucket ids fit an Int16, which saves 2 MB per million entries over Int32.
   #bucket: Int16Array;
+  readonly #entries: SlotEntryMap;
+  /** Top of the free-list stack of entry ids below #highWater, or NONE. */
+  #freeHead = NONE;
+  /** Ids at or above this have never been handed out. */
+  #highWater = 0;
 
-  // Per-bucket heads and tails (FIFO: expiries in one second come out in schedule order).
+  // Per-bucket heads and tails of entry ids (FIFO: expiries in one second come out in schedule order).
   readonly #heads = new Int32Array(BUCKET_COUNT).fill(NONE);
   readonly #tails = new Int32Array(BUCKET_COUNT).fill(NONE);
   /** One bit per bucket id (bit b of word b >>> 5): set while that bucket is non-empty. */
@@ -78,6 +95,7 @@ export class TimingWheel {
     this.#prev = new Int32Array(capacity);
     this.#expiresAt = new Uint32Array(capacity);
     this.#bucket = new Int16Array(capacity).fill(NONE);
+    this.#entries = new SlotEntryMap(capacity);
   }
 
   /** Scheduled slots, including ones already due but not yet delivered. */
@@ -85,6 +103,7 @@ export class TimingWheel {
     return this.#size;
   }
 
+  /** Entries the pool holds before it next grows. */
   get capacity(): number {
     return this.#bucket.length;
   }
@@ -95,6 +114,7 @@ export class TimingWheel {
       this.#prev.byteLength +
       this.#expiresAt.byteLength +
       this.#bucket.byteLength +
+      this.#entries.allocatedBytes +
       this.#heads.byteLength +
       this.#tails.byteLength +
       this.#occupied.byteLength
@@ -110,9 +130,8 @@ export class TimingWheel {
   }
 
   isScheduled(slot: number): boolean {
-    // Out-of-range and non-integer slots read undefined.
-    const b = this.#bucket[slot];
-    return b !== undefined && b !== NONE;
+    // Negative and non-integer numbers are never stored, so they are simply absent.
+    return this.#entries.get(slot) !== NONE;
   }
 
   /** (Re)schedules `slot` to expire once time reaches `expiresAtSeconds`; O(1). */
@@ -121,20 +140,27 @@ export class TimingWheel {
     if (!Number.isInteger(expiresAtSeconds)) {
       throw new RangeError(`expiresAtSeconds must be an integer, got ${expiresAtSeconds}`);
     }
-    if (this.#bucket[slot] === NONE) this.#size++;
-    else this.#unlink(slot);
+    let e = this.#entries.get(slot);
+    if (e === NONE) {
+      e = this.#allocate();
+      this.#entries.set(slot, e);
+      this.#size++;
+    } else {
+      this.#unlink(e);
+    }
     const t = clampSeconds(expiresAtSeconds);
-    this.#expiresAt[slot] = t;
+    this.#expiresAt[e] = t;
     // Anything at or before the latest `now` is delivered by the next advance,
     // even one with the same `now`: memcached treats exptime == now as gone.
-    if (t <= this.#now) this.#link(slot, DUE);
-    else this.#place(slot, t);
+    if (t <= this.#now) this.#link(e, DUE);
+    else this.#place(e, t);
   }
 
   cancel(slot: number): void {
-    if (!this.isScheduled(slot)) return;
-    this.#unlink(slot);
-    this.#size--;
+    const e = this.#entries.delete(slot);
+    if (e === NONE) return;
+    this.#unlink(e);
+    this.#release(e);
   }
 
   /**
@@ -156,9 +182,9 @@ export class TimingWheel {
     // Only the due entries present on entry, so a callback that schedules
     // into the past cannot keep this call busy forever.
     for (let n = this.#dueCount; n > 0 && this.#budget > 0; n--) {
-      const slot = this.#heads[DUE]!;
-      if (slot === NONE) break;
-      this.#expire(slot, onExpire);
+      const e = this.#heads[DUE]!;
+      if (e === NONE) break;
+      this.#expire(e, onExpire);
     }
 
     while (this.#budget > 0) {
@@ -174,16 +200,37 @@ export class TimingWheel {
     return this.#expired;
   }
 
-  /** Makes room for slots up to capacity-1, at least doubling so repeated growth stays amortised O(1). */
-  grow(capacity: number): void {
-    checkCapacity(capacity);
+  /** Pops a free entry id, doubling the pool when none is left. */
+  #allocate(): number {
+    const free = this.#freeHead;
+    if (free !== NONE) {
+      this.#freeHead = this.#next[free]!;
+      return free;
+    }
+    if (this.#highWater === this.#bucket.length) this.#growPool();
+    return this.#highWater++;
+  }
+
+  /** Unscheduling: the map has already forgotten the slot; the id goes on the free stack. */
+  #release(e: number): void {
+    this.#next[e] = this.#freeHead;
+    this.#freeHead = e;
+    this.#size--;
+  }
+
+  /**
+   * Doubles the pool: one copy of the live columns, amortised O(1) per
+   * schedule. Only ids ever handed out are copied; slots never scheduled cost nothing.
+   */
+  #growPool(): void {
     const old = this.#bucket.length;
-    if (capacity <= old) return;
-    const size = Math.max(capacity, old * 2);
+    if (old >= MAX_ENTRIES) throw new RangeError('the timing wheel holds at most 2^31-1 entries');
+    const size = Math.min(MAX_ENTRIES, Math.max(16, old * 2));
     this.#next = copyInto(new Int32Array(size), this.#next);
     this.#prev = copyInto(new Int32Array(size), this.#prev);
     this.#expiresAt = copyInto(new Uint32Array(size), this.#expiresAt);
     this.#bucket = copyInto(new Int16Array(size).fill(NONE), this.#bucket);
+    this.#entries.reserveEntries(size);
   }
 
   /**
@@ -211,24 +258,26 @@ export class TimingWheel {
   #cascade(b: number): boolean {
     while (this.#heads[b] !== NONE) {
       if (this.#budget <= 0) return false;
-      const slot = this.#heads[b]!;
-      this.#unlink(slot);
+      const e = this.#heads[b]!;
+      this.#unlink(e);
       this.#budget--;
-      this.#place(slot, this.#expiresAt[slot]!);
+      this.#place(e, this.#expiresAt[e]!);
     }
     return true;
   }
 
-  #expire(slot: number, onExpire: (slot: number) => void): void {
-    this.#unlink(slot);
-    this.#size--;
+  #expire(e: number, onExpire: (slot: number) => void): void {
+    const slot = this.#entries.slotOf(e);
+    this.#entries.delete(slot);
+    this.#unlink(e);
+    this.#release(e);
     this.#budget--;
     this.#expired++;
     onExpire(slot);
   }
 
-  /** Files a slot with t >= cursor by how far ahead of the cursor it is. */
-  #place(slot: number, t: number): void {
+  /** Files an entry with t >= cursor by how far ahead of the cursor it is. */
+  #place(e: number, t: number): void {
     const c = this.#cursor;
     let b: number;
     if (t - c < L0_BUCKETS) b = t & 0xff;
@@ -240,7 +289,7 @@ export class TimingWheel {
     // over 2^26 s; the two lists keep entries parked during the drain out of
     // the list being drained.
     else b = OVERFLOW_FIRST + ((c >>> EPOCH_SHIFT) & 1);
-    this.#link(slot, b);
+    this.#link(e, b);
   }
 
   /** The first second >= c at which some bucket must be drained, or +Infinity. */
@@ -291,37 +340,37 @@ export class TimingWheel {
     return -1;
   }
 
-  #link(slot: number, b: number): void {
+  #link(e: number, b: number): void {
     const tail = this.#tails[b]!;
-    this.#bucket[slot] = b;
-    this.#next[slot] = NONE;
-    this.#prev[slot] = tail;
+    this.#bucket[e] = b;
+    this.#next[e] = NONE;
+    this.#prev[e] = tail;
     if (tail === NONE) {
-      this.#heads[b] = slot;
+      this.#heads[b] = e;
       this.#occupied[b >>> 5]! |= 1 << (b & 31);
     } else {
-      this.#next[tail] = slot;
+      this.#next[tail] = e;
     }
-    this.#tails[b] = slot;
+    this.#tails[b] = e;
     if (b === DUE) this.#dueCount++;
   }
 
-  #unlink(slot: number): void {
-    const b = this.#bucket[slot]!;
-    const next = this.#next[slot]!;
-    const prev = this.#prev[slot]!;
+  #unlink(e: number): void {
+    const b = this.#bucket[e]!;
+    const next = this.#next[e]!;
+    const prev = this.#prev[e]!;
     if (prev === NONE) this.#heads[b] = next;
     else this.#next[prev] = next;
     if (next === NONE) this.#tails[b] = prev;
     else this.#prev[next] = prev;
     if (this.#heads[b] === NONE) this.#occupied[b >>> 5]! &= ~(1 << (b & 31));
-    this.#bucket[slot] = NONE;
+    this.#bucket[e] = NONE;
     if (b === DUE) this.#dueCount--;
   }
 
   #checkSlot(slot: number): void {
-    if (!Number.isInteger(slot) || slot < 0 || slot >= this.#bucket.length) {
-      throw new RangeError(`slot ${slot} is outside 0..${this.#bucket.length - 1}; grow() first`);
+    if (!Number.isInteger(slot) || slot < 0 || slot > MAX_SLOT) {
+      throw new RangeError(`slot ${slot} is outside 0..${MAX_SLOT}`);
     }
   }
 }
@@ -332,8 +381,7 @@ function clampSeconds(seconds: number): number {
 }
 
 function checkCapacity(capacity: number): void {
-  // Slot numbers travel in Int32 link columns.
-  if (!Number.isInteger(capacity) || capacity < 0 || capacity > 0x7fff_ffff) {
+  if (!Number.isInteger(capacity) || capacity < 0 || capacity > MAX_ENTRIES) {
     throw new RangeError(`capacity must be an integer in 0..2^31-1, got ${capacity}`);
   }
 }

@@ -66,22 +66,39 @@ const start = fc.oneof(
   fc.integer({ min: 0, max: LAST_SECOND - 2 ** 30 }),
 );
 
-function run(startSeconds: number, ops: Op[]): void {
-  const wheel = new TimingWheel({ nowSeconds: startSeconds, initialCapacity: SLOTS });
+/** Which slot numbers the SLOTS op indices stand for, and how big the wheel's entry pool starts. */
+interface Layout {
+  slots: readonly number[];
+  initialCapacity: number;
+}
+
+const DENSE: Layout = { slots: Array.from({ length: SLOTS }, (_, i) => i), initialCapacity: SLOTS };
+// Slot numbers far apart and up to the largest, with a pool that starts at one
+// entry: every run grows the pool and the slot map and reuses freed ids.
+const SPARSE: Layout = {
+  slots: Array.from({ length: SLOTS }, (_, i) => (i === SLOTS - 1 ? 0x7fff_ffff : i * 1_000_003 + 7)),
+  initialCapacity: 1,
+};
+
+function run(startSeconds: number, ops: Op[], layout: Layout = DENSE): void {
+  const wheel = new TimingWheel({ nowSeconds: startSeconds, initialCapacity: layout.initialCapacity });
   const model = new Map<number, number>();
   let now = startSeconds;
   for (const o of ops) {
     switch (o.kind) {
       case 'schedule': {
         const t = Math.min(Math.max(now + o.offset, 0), LAST_SECOND);
-        wheel.schedule(o.slot, t);
-        model.set(o.slot, t);
+        const slot = layout.slots[o.slot]!;
+        wheel.schedule(slot, t);
+        model.set(slot, t);
         break;
       }
-      case 'cancel':
-        wheel.cancel(o.slot);
-        model.delete(o.slot);
+      case 'cancel': {
+        const slot = layout.slots[o.slot]!;
+        wheel.cancel(slot);
+        model.delete(slot);
         break;
+      }
       case 'advance': {
         // The model clamps exactly as the contract says: time never goes backwards.
         now = Math.min(Math.max(now, now + o.step), LAST_SECOND);
@@ -105,7 +122,7 @@ function run(startSeconds: number, ops: Op[]): void {
       }
     }
     expect(wheel.size).toBe(model.size);
-    for (let slot = 0; slot < SLOTS; slot++) expect(wheel.isScheduled(slot)).toBe(model.has(slot));
+    for (const slot of layout.slots) expect(wheel.isScheduled(slot)).toBe(model.has(slot));
   }
   // Whatever a limited advance left behind comes out on an unlimited one.
   const got: number[] = [];
@@ -126,6 +143,13 @@ describe('TimingWheel against a sorted-list model', () => {
     fc.assert(
       fc.property(start, fc.array(op(true), { maxLength: 120 }), (s, ops) => run(s, ops)),
       { numRuns: 400 },
+    );
+  });
+
+  it('behaves the same with sparse slot numbers and a pool that starts at one entry', () => {
+    fc.assert(
+      fc.property(start, fc.array(op(true), { maxLength: 120 }), (s, ops) => run(s, ops, SPARSE)),
+      { numRuns: 300 },
     );
   });
 });

@@ -1,9 +1,9 @@
 // Example-based tests for the timing wheel: each level, the cascades between
 // them, reschedule/cancel, exact expiry seconds, big jumps, the work limit and
-// growth. Time is whatever the test passes to advance(); nothing sleeps.
+// the entry pool's growth and memory. Time is whatever the test passes to advance(); nothing sleeps.
 
 import { describe, expect, it } from 'vitest';
-import { TimingWheel } from '../../../src/ttl/timing-wheel.js';
+import { TimingWheel, WHEEL_ENTRY_BYTES } from '../../../src/ttl/timing-wheel.js';
 
 const T0 = 1_700_000_123; // not aligned to any level boundary
 const ALIGNED = 2 ** 30; // aligned to every level and to the 2^26 s epoch
@@ -227,35 +227,57 @@ describe('TimingWheel', () => {
     expect(collect(wheel, T0 + 302)).toEqual([41]);
   });
 
-  it('grow keeps scheduled entries and their lists intact', () => {
-    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 4 });
+  it('grows its entry pool as slots are scheduled, keeping every list intact', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 2 });
     wheel.schedule(0, T0 + 5);
-    wheel.schedule(1, T0 + 5);
+    wheel.schedule(1_000_000, T0 + 5);
     wheel.schedule(3, T0 + 100_000);
-    expect(() => wheel.schedule(4, T0 + 5)).toThrow(RangeError);
-    const before = wheel.allocatedBytes;
-    wheel.grow(1000);
-    expect(wheel.capacity).toBe(1000);
-    expect(wheel.allocatedBytes).toBeGreaterThan(before);
-    wheel.grow(10); // never shrinks
-    expect(wheel.capacity).toBe(1000);
-    wheel.grow(1001); // at least doubles
-    expect(wheel.capacity).toBe(2000);
-    wheel.schedule(1999, T0 + 5);
+    expect(wheel.capacity).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < 2000; i++) wheel.schedule(10_000 + i, T0 + 5);
+    wheel.schedule(0x7fff_ffff, T0 + 5);
     expect(wheel.isScheduled(0)).toBe(true);
     expect(wheel.isScheduled(2)).toBe(false);
     expect(wheel.isScheduled(1500)).toBe(false);
-    expect(wheel.size).toBe(4);
-    wheel.cancel(1);
-    expect(collect(wheel, T0 + 5)).toEqual([0, 1999]);
+    expect(wheel.size).toBe(2004);
+    wheel.cancel(1_000_000);
+    const due = collect(wheel, T0 + 5);
+    expect(due.slice(0, 1)).toEqual([0]);
+    expect(due).toHaveLength(2002);
+    expect(due.at(-1)).toBe(0x7fff_ffff);
     expect(collect(wheel, T0 + 100_000)).toEqual([3]);
+    expect(wheel.size).toBe(0);
   });
 
-  it('holds 14 bytes per slot plus a fixed few KB', () => {
+  it('reuses freed entry ids instead of growing', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 16 });
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 16; i++) wheel.schedule(round * 1000 + i, T0 + 1 + (i % 3));
+      if (round % 2 === 0) for (let i = 0; i < 16; i++) wheel.cancel(round * 1000 + i);
+      else expect(collect(wheel, T0 + 3 + round)).toHaveLength(16);
+    }
+    expect(wheel.capacity).toBe(16);
+    expect(wheel.size).toBe(0);
+  });
+
+  it('costs memory per scheduled entry only, not per slot number', () => {
+    const empty = new TimingWheel({ nowSeconds: T0, initialCapacity: 0 });
+    expect(empty.allocatedBytes).toBeLessThan(4096);
+    const sparse = new TimingWheel({ nowSeconds: T0, initialCapacity: 0 });
+    // High slot numbers, as when a TTL item lands above a million items without one.
+    for (let i = 0; i < 1000; i++) sparse.schedule(1_000_000 + i * 997, T0 + 1 + i);
+    const perEntry = (sparse.allocatedBytes - empty.allocatedBytes) / 1000;
+    // 18 B of pool columns per entry (up to 2x slack after doubling) plus a table of 4 B cells at load <= 5/8.
+    expect(perEntry).toBeGreaterThanOrEqual(WHEEL_ENTRY_BYTES);
+    expect(perEntry).toBeLessThan(2 * WHEEL_ENTRY_BYTES + 4 * (16 / 5));
+  });
+
+  it('pre-sizes the pool to initialCapacity at 18 B an entry plus the map', () => {
     const small = new TimingWheel({ nowSeconds: T0, initialCapacity: 0 });
     const big = new TimingWheel({ nowSeconds: T0, initialCapacity: 1_000_000 });
-    expect(big.allocatedBytes - small.allocatedBytes).toBe(14 * 1_000_000);
-    expect(small.allocatedBytes).toBeLessThan(4096);
+    // 1 M entries need 2^21 cells (load 0.48) at 4 B each.
+    expect(big.allocatedBytes - small.allocatedBytes).toBe(
+      WHEEL_ENTRY_BYTES * 1_000_000 + 4 * (2 ** 21 - 16),
+    );
   });
 
   it('handles times at the top of the Uint32 range', () => {
@@ -275,7 +297,8 @@ describe('TimingWheel', () => {
     expect(() => wheel.schedule(1.5, T0 + 1)).toThrow(RangeError);
     expect(() => wheel.schedule(0, Number.NaN)).toThrow(RangeError);
     expect(() => wheel.schedule(0, T0 + 0.5)).toThrow(RangeError);
-    expect(() => wheel.grow(-1)).toThrow(RangeError);
+    expect(() => wheel.schedule(2 ** 31, T0 + 1)).toThrow(RangeError);
+    expect(() => new TimingWheel({ nowSeconds: T0, initialCapacity: -1 })).toThrow(RangeError);
     wheel.schedule(1, T0 + 1);
     expect(wheel.isScheduled(99)).toBe(false);
     expect(wheel.isScheduled(-1)).toBe(false);

@@ -230,12 +230,17 @@ export class CacheCore {
       return -1;
     }
     stats.touchHits++;
+    this.#retouch(key, slot, exptime, now);
+    return slot;
+  }
+
+  /** touch/gat on a live slot: new expiry (in the wheel too), an access, and L2 told. */
+  #retouch(key: Buffer, slot: number, exptime: number, now: number): void {
     const absolute = absoluteExptime(exptime, now);
     this.#memory.setExptime(slot, absolute);
     this.#expiry.track(slot, absolute);
     this.#memory.access(slot, now);
     this.#l2?.afterWrite(key, slot);
-    return slot;
   }
 
   touch(key: Buffer, exptime: number): boolean | Promise<boolean> {
@@ -252,11 +257,7 @@ export class CacheCore {
       return false;
     }
     this.stats.touchHits++;
-    const absolute = absoluteExptime(exptime, now);
-    this.#memory.setExptime(slot, absolute);
-    this.#expiry.track(slot, absolute);
-    this.#memory.access(slot, now);
-    this.#l2?.afterWrite(key, slot);
+    this.#retouch(key, slot, exptime, now);
     return true;
   }
 

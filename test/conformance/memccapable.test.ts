@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MEMCCAPABLE_BIN, memccapableAvailable } from '../helpers/memcached-process.js';
+import { MEMCCAPABLE_BIN, memccapableAvailable, toolAvailable } from '../helpers/memcached-process.js';
 import { oracleAvailable, type RunningTarget, SELF_CHECK, startOracle, startOurs } from './targets.js';
 
 const ASCII_TESTS = [
@@ -124,8 +124,11 @@ describe('parsing memccapable output', () => {
 });
 
 const memcachedThere = oracleAvailable('conformance/memccapable (memcached side)');
-const toolsThere = memccapableAvailable() && stdbufAvailable();
-if (!toolsThere) console.warn('[conformance/memccapable] skipped: memccapable or stdbuf is not installed');
+const toolsThere = toolAvailable(
+  'conformance/memccapable',
+  memccapableAvailable() && stdbufAvailable(),
+  'libmemcached-tools coreutils',
+);
 const sides = [
   { name: 'memcached 1.6.18', runs: memcachedThere, start: startOracle },
   // In self-check mode "ours" is a memcached process too.

@@ -3,7 +3,12 @@
 // against memcached must compare equal, which proves the harness itself (scripts, sentinel, CAS
 // normalisation) before any disagreement is blamed on our server.
 
-import { type MemcachedProcess, memcachedAvailable, startMemcached } from '../helpers/memcached-process.js';
+import {
+  type MemcachedProcess,
+  memcachedAvailable,
+  startMemcached,
+  toolAvailable,
+} from '../helpers/memcached-process.js';
 
 export interface RunningTarget {
   readonly label: string;
@@ -40,11 +45,5 @@ export async function startOurs(): Promise<RunningTarget> {
 
 /** Whether suites that need the oracle can run; prints why when they cannot. */
 export function oracleAvailable(suite: string): boolean {
-  const available = memcachedAvailable();
-  if (!available) {
-    console.warn(
-      `[${suite}] skipped: /usr/bin/memcached is not installed (CI installs it; apt-get install memcached)`,
-    );
-  }
-  return available;
+  return toolAvailable(suite, memcachedAvailable(), 'memcached');
 }

@@ -153,3 +153,18 @@ async function spawnOn(port: number, extraArgs: readonly string[], startTimeoutM
   if (pid === undefined) throw new Error('memcached started without a pid');
   return { host: LOOPBACK, port, pid, stop };
 }
+
+/**
+ * Whether a suite that needs an external tool can run. Off CI a missing tool
+ * skips the suite with a visible line; on CI (which installs every tool) it
+ * is an error, so a broken install can never pass as skipped tests.
+ */
+export function toolAvailable(suite: string, available: boolean, install: string): boolean {
+  if (available) return true;
+  const message = `[${suite}] needs ${install}, which is not installed`;
+  if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
+    throw new Error(`${message}; CI must install it (.ci/run)`);
+  }
+  console.warn(`${message}: skipped (apt-get install ${install}; CI installs it)`);
+  return false;
+}

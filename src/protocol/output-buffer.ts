@@ -13,6 +13,11 @@
 const CHUNK_BYTES = 64 * 1024;
 /** A chunk grown past this for one big batch is not reused for the next ones. */
 const RETAIN_BYTES = 256 * 1024;
+/**
+ * Sources up to this long are copied byte by byte: for keys, `VALUE `, `END`
+ * and the like, a JS loop beats the native Buffer.copy call it would replace.
+ */
+const SMALL_COPY_BYTES = 32;
 
 export class OutputBuffer {
   #bytes: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -38,15 +43,33 @@ export class OutputBuffer {
   }
 
   writeBytes(source: Buffer): void {
-    const target = this.#reserve(source.length);
-    source.copy(target, this.#end);
-    this.#end += source.length;
+    const length = source.length;
+    const target = this.#reserve(length);
+    if (length <= SMALL_COPY_BYTES) {
+      const end = this.#end;
+      for (let i = 0; i < length; i++) target[end + i] = source[i] as number;
+    } else {
+      source.copy(target, this.#end);
+    }
+    this.#end += length;
   }
 
-  /** Caller-driven copy (e.g. from a cache page) of exactly `length` bytes. */
-  writeWith(length: number, fill: (target: Buffer, offset: number) => void): void {
-    const target = this.#reserve(length);
-    fill(target, this.#end);
+  /**
+   * For a caller that copies `length` bytes itself (e.g. a value out of a
+   * cache page) without a closure per value: returns the chunk to fill from
+   * `writeOffset`; then `commit(length)`.
+   */
+  reserve(length: number): Buffer {
+    return this.#reserve(length);
+  }
+
+  /** Where the bytes of the last `reserve` go. */
+  get writeOffset(): number {
+    return this.#end;
+  }
+
+  /** Counts `length` bytes the caller wrote at `writeOffset` after `reserve`. */
+  commit(length: number): void {
     this.#end += length;
   }
 

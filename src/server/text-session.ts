@@ -57,7 +57,9 @@ function writeRetrieval(
     if (slot < 0) continue;
     const length = items.valueLength(slot);
     writeValueHeader(out, key, items.flags(slot), length, withCas ? items.cas(slot) : undefined);
-    out.writeWith(length, (target, offset) => items.copyValue(slot, target, offset));
+    // reserve/commit: the value is copied straight from L1's page, no closure per value.
+    items.copyValue(slot, out.reserve(length), out.writeOffset);
+    out.commit(length);
     writeCrlf(out);
   }
   out.writeBytes(TEXT_REPLY.end);
@@ -70,16 +72,38 @@ function writeFound(out: OutputBuffer, key: Buffer, found: FoundItem, withCas: b
   writeCrlf(out);
 }
 
-/** Runs render now for a plain value, or when the Promise resolves. */
-function then<T>(result: T | Promise<T>, render: (value: T) => void): SessionAction | Promise<SessionAction> {
+/**
+ * Renders now for a plain value, or when the Promise resolves. `render` is a
+ * module-level function taking what it needs as arguments, so the sync path
+ * (every L1 answer) allocates no closure per request.
+ */
+function then<T>(
+  result: T | Promise<T>,
+  render: (out: OutputBuffer, value: T, noreply: boolean) => void,
+  out: OutputBuffer,
+  noreply: boolean,
+): SessionAction | Promise<SessionAction> {
   if (result instanceof Promise) {
     return result.then((value) => {
-      render(value);
+      render(out, value, noreply);
       return 'continue' as const;
     });
   }
-  render(result);
+  render(out, result, noreply);
   return 'continue';
+}
+
+function writeStoreReply(out: OutputBuffer, stored: StoreOutcome, noreply: boolean): void {
+  // memcached answers an out-of-memory store even under noreply (out_of_memory()).
+  if (!noreply || stored === 'no_memory') out.writeBytes(STORE_REPLY[stored]);
+}
+
+function writeDeleteReply(out: OutputBuffer, deleted: boolean, noreply: boolean): void {
+  if (!noreply) out.writeBytes(deleted ? TEXT_REPLY.deleted : TEXT_REPLY.notFound);
+}
+
+function writeTouchReply(out: OutputBuffer, touched: boolean, noreply: boolean): void {
+  if (!noreply) out.writeBytes(touched ? TEXT_REPLY.touched : TEXT_REPLY.notFound);
 }
 
 function writeArithmetic(out: OutputBuffer, result: ArithmeticOutcome, noreply: boolean): void {
@@ -115,27 +139,23 @@ export function handleTextRequest(
         request.exptime,
         request.casUnique,
       );
-      // memcached answers an out-of-memory store even under noreply (out_of_memory()).
-      return then(outcome, (stored) => {
-        if (!request.noreply || stored === 'no_memory') out.writeBytes(STORE_REPLY[stored]);
-      });
+      return then(outcome, writeStoreReply, out, request.noreply);
     }
     case 'too_large':
       core.refuseTooLarge(request.command, request.key);
       if (!request.noreply) out.writeBytes(TEXT_REPLY.tooLarge);
       return 'continue';
     case 'delete':
-      return then(core.delete(request.key), (deleted) => {
-        if (!request.noreply) out.writeBytes(deleted ? TEXT_REPLY.deleted : TEXT_REPLY.notFound);
-      });
+      return then(core.delete(request.key), writeDeleteReply, out, request.noreply);
     case 'arithmetic':
-      return then(core.arithmetic(request.key, request.delta, request.command === 'incr'), (result) =>
-        writeArithmetic(out, result, request.noreply),
+      return then(
+        core.arithmetic(request.key, request.delta, request.command === 'incr'),
+        writeArithmetic,
+        out,
+        request.noreply,
       );
     case 'touch':
-      return then(core.touch(request.key, request.exptime), (touched) => {
-        if (!request.noreply) out.writeBytes(touched ? TEXT_REPLY.touched : TEXT_REPLY.notFound);
-      });
+      return then(core.touch(request.key, request.exptime), writeTouchReply, out, request.noreply);
     case 'flush_all':
       core.flushAll(request.delaySeconds);
       if (!request.noreply) out.writeBytes(TEXT_REPLY.ok);

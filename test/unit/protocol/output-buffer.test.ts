@@ -13,7 +13,8 @@ describe('OutputBuffer', () => {
     out.writeDecimal(0);
     out.writeByte(0x20);
     out.writeDecimal(9_007_199_254_740_991);
-    out.writeWith(2, (target, offset) => target.write('\r\n', offset, 'latin1'));
+    out.reserve(2).write('\r\n', out.writeOffset, 'latin1');
+    out.commit(2);
     expect(out.length).toBe(29);
     expect(out.take().toString('latin1')).toBe('VALUE k1 0 9007199254740991\r\n');
     expect(out.length).toBe(0);

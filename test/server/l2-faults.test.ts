@@ -11,31 +11,23 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startCache } from '../../src/start-cache.js';
+import { makeTempDir, useCleanups } from '../helpers/cleanups.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const BIN = fileURLToPath(new URL('../../bin/rat-memcached', import.meta.url));
 const MIB = 1024 * 1024;
 const VALUE_BYTES = 4096;
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = useCleanups();
+const tempDir = (prefix: string): string => makeTempDir(cleanups, prefix);
 
 /** A tmpfs of `sizeMiB` at a fresh directory, unmounted afterwards. */
 function mountTmpfs(sizeMiB: number): string {

@@ -2,25 +2,15 @@
 // start serves every item with the same flags and CAS, and new CAS uniques
 // stay above the old ones), and L2 hits for a working set larger than L1.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
+import { makeTempDir, useCleanups } from '../helpers/cleanups.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const MIB = 1024 * 1024;
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rat-l2-server-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = useCleanups();
+const tempDir = (): string => makeTempDir(cleanups, 'rat-l2-server-');
 
 async function start(overrides: Partial<Config>): Promise<{ server: TestServer; client: RawClient }> {
   const server = await startTestServer({ l2Enabled: true, memoryBytes: 8 * MIB, ...overrides });

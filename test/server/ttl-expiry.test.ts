@@ -4,26 +4,16 @@
 // delayed, invalidates both tiers; a restart with items that expired while the
 // server was down never serves them and reclaims them in the background.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { makeTempDir, useCleanups } from '../helpers/cleanups.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const MIB = 1024 * 1024;
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rat-ttl-server-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = useCleanups();
+const tempDir = (): string => makeTempDir(cleanups, 'rat-ttl-server-');
 
 interface Running {
   server: TestServer;

@@ -6,8 +6,8 @@
 // Each script runs whole, one write per line, and byte by byte (or in chunks where memcached's own
 // answer depends on how many bytes one read returns; see framing-scripts.ts).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RawClient, SplitMode } from '../helpers/raw-client.js';
+import { describe, expect, it } from 'vitest';
+import type { SplitMode } from '../helpers/raw-client.js';
 import {
   adminScript,
   closingScript,
@@ -17,8 +17,8 @@ import {
   longGetScript,
   longLineScript,
 } from './framing-scripts.js';
-import { describeInput, normalisedOutputs, runScript, show, type Target } from './script-runner.js';
-import { oracleAvailable, type RunningTarget, SELF_CHECK, startOracle, startOurs } from './targets.js';
+import { describeInput, normalisedOutputs, runScript, show } from './script-runner.js';
+import { oracleAvailable, SELF_CHECK, useOracleAndOurs } from './targets.js';
 import {
   arithmeticScript,
   casScript,
@@ -53,26 +53,7 @@ const available = oracleAvailable('conformance/differential');
 describe.skipIf(!available)(
   `text protocol: ${SELF_CHECK ? 'memcached (self-check)' : 'ours'} vs memcached 1.6.18`,
   () => {
-    let oracle: RunningTarget | undefined;
-    let ours: RunningTarget | undefined;
-    const clients = new Set<RawClient>();
-    const track = (client: RawClient) => {
-      clients.add(client);
-    };
-
-    afterAll(async () => {
-      await Promise.all([...clients].map((c) => c.close()));
-      await Promise.all([ours?.close(), oracle?.close()]);
-    });
-
-    beforeAll(async () => {
-      [oracle, ours] = await Promise.all([startOracle(), startOurs()]);
-    });
-
-    const sides = (): [Target, Target] => {
-      if (oracle === undefined || ours === undefined) throw new Error('servers did not start');
-      return [oracle, ours];
-    };
+    const { sides, track } = useOracleAndOurs();
 
     it('has at least 80 scripted steps with unique names per script', () => {
       const total = SCRIPTS.reduce((n, s) => n + s.steps.length, 0);

@@ -7,10 +7,9 @@
 // as in memcached, whose clock has 1 s resolution. Absolute times are taken
 // from the wall clock when the step is sent (both servers use it).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RawClient } from '../helpers/raw-client.js';
+import { describe, expect, it } from 'vitest';
 import { describeInput, normalisedOutputs, runScript, type Step, show } from './script-runner.js';
-import { oracleAvailable, type RunningTarget, SELF_CHECK, startOracle, startOurs } from './targets.js';
+import { oracleAvailable, SELF_CHECK, useOracleAndOurs } from './targets.js';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
@@ -53,25 +52,11 @@ const STEPS: readonly Step[] = [
 const available = oracleAvailable('conformance/exptime');
 
 describe.skipIf(!available)(`exptime edge cases: ${SELF_CHECK ? 'self-check' : 'ours'} vs memcached`, () => {
-  let oracle: RunningTarget | undefined;
-  let ours: RunningTarget | undefined;
-  const clients = new Set<RawClient>();
-  const track = (client: RawClient) => {
-    clients.add(client);
-  };
-
-  afterAll(async () => {
-    await Promise.all([...clients].map((c) => c.close()));
-    await Promise.all([ours?.close(), oracle?.close()]);
-  });
-
-  beforeAll(async () => {
-    [oracle, ours] = await Promise.all([startOracle(), startOurs()]);
-  });
+  const { sides, track } = useOracleAndOurs();
 
   for (const mode of ['whole', 'lines'] as const) {
     it(`set, touch, gat and add agree step by step [${mode}]`, async () => {
-      if (oracle === undefined || ours === undefined) throw new Error('servers did not start');
+      const [oracle, ours] = sides();
       const theirs = normalisedOutputs(await runScript(oracle, STEPS, mode, { track }));
       const mine = normalisedOutputs(await runScript(ours, STEPS, mode, { track }));
       const mismatches: string[] = [];
@@ -87,7 +72,7 @@ describe.skipIf(!available)(`exptime edge cases: ${SELF_CHECK ? 'self-check' : '
   }
 
   it('memcached itself: which edge values are served right after storing', async () => {
-    if (oracle === undefined) throw new Error('oracle did not start');
+    const [oracle] = sides();
     const out = normalisedOutputs(await runScript(oracle, STEPS, 'whole', { track }));
     const servedAfterSet = EXPTIMES.map(([label], n) => [label, out[1 + n * 4]?.includes('VALUE') ?? false]);
     expect(Object.fromEntries(servedAfterSet)).toEqual({

@@ -3,12 +3,14 @@
 // against memcached must compare equal, which proves the harness itself (scripts, sentinel, CAS
 // normalisation) before any disagreement is blamed on our server.
 
+import { afterAll, beforeAll } from 'vitest';
 import {
   type MemcachedProcess,
   memcachedAvailable,
   startMemcached,
   toolAvailable,
 } from '../helpers/memcached-process.js';
+import type { RawClient } from '../helpers/raw-client.js';
 
 export interface RunningTarget {
   readonly label: string;
@@ -46,4 +48,34 @@ export async function startOurs(): Promise<RunningTarget> {
 /** Whether suites that need the oracle can run; prints why when they cannot. */
 export function oracleAvailable(suite: string): boolean {
   return toolAvailable(suite, memcachedAvailable(), 'memcached');
+}
+
+/**
+ * Starts the oracle and ours once for the enclosing describe block and closes
+ * them (and every client a script opened) after it. `sides()` throws if the
+ * servers did not start.
+ */
+export function useOracleAndOurs(): {
+  sides(): [RunningTarget, RunningTarget];
+  track(client: RawClient): void;
+} {
+  let oracle: RunningTarget | undefined;
+  let ours: RunningTarget | undefined;
+  const clients = new Set<RawClient>();
+  beforeAll(async () => {
+    [oracle, ours] = await Promise.all([startOracle(), startOurs()]);
+  });
+  afterAll(async () => {
+    await Promise.all([...clients].map((c) => c.close()));
+    await Promise.all([ours?.close(), oracle?.close()]);
+  });
+  return {
+    sides() {
+      if (oracle === undefined || ours === undefined) throw new Error('servers did not start');
+      return [oracle, ours];
+    },
+    track(client) {
+      clients.add(client);
+    },
+  };
 }

@@ -5,6 +5,8 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { CacheCore } from '../../src/core/cache-core.js';
 import type { Clock } from '../../src/core/clock.js';
 import { startCache } from '../../src/start-cache.js';
+import type { Cleanup } from './cleanups.js';
+import { RawClient } from './raw-client.js';
 
 export interface TestServer {
   readonly host: string;
@@ -21,4 +23,27 @@ export async function startTestServer(
   const config: Config = { ...loadConfig(), host: '127.0.0.1', port: 0, l2Enabled: false, ...overrides };
   const running = await startCache(config, options.clock === undefined ? {} : { clock: options.clock });
   return { host: '127.0.0.1', port: running.address.port, core: running.core, close: () => running.close() };
+}
+
+/**
+ * A server and one raw client on it, both closed after the test. The returned
+ * server's close() may also be called by the test (e.g. to restart on the
+ * same data directory); the clean-up then does nothing more.
+ */
+export async function startServerAndClient(
+  cleanups: Cleanup[],
+  overrides: Partial<Config>,
+  options: { clock?: Clock } = {},
+): Promise<{ server: TestServer; client: RawClient }> {
+  const started = await startTestServer(overrides, options);
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await started.close();
+  };
+  cleanups.push(close);
+  const client = await RawClient.connect(started.host, started.port);
+  cleanups.push(() => client.close());
+  return { server: { ...started, close }, client };
 }

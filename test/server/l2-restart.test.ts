@@ -5,25 +5,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { makeTempDir, useCleanups } from '../helpers/cleanups.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { startServerAndClient, type TestServer } from '../helpers/test-server.js';
 
 const MIB = 1024 * 1024;
 const cleanups = useCleanups();
 const tempDir = (): string => makeTempDir(cleanups, 'rat-l2-server-');
 
-async function start(overrides: Partial<Config>): Promise<{ server: TestServer; client: RawClient }> {
-  const server = await startTestServer({ l2Enabled: true, memoryBytes: 8 * MIB, ...overrides });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await server.close();
-  };
-  cleanups.push(close);
-  const client = await RawClient.connect(server.host, server.port);
-  cleanups.push(() => client.close());
-  return { server: { ...server, close }, client };
+function start(overrides: Partial<Config>): Promise<{ server: TestServer; client: RawClient }> {
+  return startServerAndClient(cleanups, { l2Enabled: true, memoryBytes: 8 * MIB, ...overrides });
 }
 
 function valueFor(i: number, length: number): string {

@@ -8,8 +8,8 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { makeTempDir, useCleanups } from '../helpers/cleanups.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { startServerAndClient, type TestServer } from '../helpers/test-server.js';
 
 const MIB = 1024 * 1024;
 const cleanups = useCleanups();
@@ -22,17 +22,12 @@ interface Running {
 }
 
 async function start(clock: ManualClock, overrides: Partial<Config>): Promise<Running> {
-  const server = await startTestServer({ l2Enabled: true, memoryBytes: 4 * MIB, ...overrides }, { clock });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await server.close();
-  };
-  cleanups.push(close);
-  const client = await RawClient.connect(server.host, server.port);
-  cleanups.push(() => client.close());
-  return { server, client, close };
+  const { server, client } = await startServerAndClient(
+    cleanups,
+    { l2Enabled: true, memoryBytes: 4 * MIB, ...overrides },
+    { clock },
+  );
+  return { server, client, close: server.close };
 }
 
 /** TTL per item: a mix of none, short, medium and long. */

@@ -3,7 +3,7 @@
 // naming the key and what it accepts, and exits 2.
 
 import { Command, CommanderError, Option } from 'commander';
-import { EVICTION_POLICIES, L2_MODES, LOG_LEVELS, PRESETS } from '../config/config.js';
+import { EVICTION_POLICIES, L2_MODES, LOG_LEVELS, PRESETS, SERVER_IO_MODES } from '../config/config.js';
 import { loadConfig, type RawSettings } from '../config/load-config.js';
 import { RatError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
@@ -28,6 +28,7 @@ interface CliOptions {
   /** false with --no-l2 */
   l2: boolean;
   l2Mode?: string;
+  io?: string;
   dataDir?: string;
   l2MaxSize?: string;
 }
@@ -53,6 +54,7 @@ function buildProgram(): Command {
     )
     .addOption(new Option('--preset <name>', 'defaults for an environment').choices(PRESETS))
     .option('-A, --enable-shutdown', 'allow the shutdown command (memcached -A)')
+    .addOption(new Option('--io <mode>', 'socket I/O (default direct)').choices(SERVER_IO_MODES))
     .option('--no-l2', 'memory only: no LevelDB tier')
     .addOption(new Option('--l2-mode <mode>', 'L2 mode (default overflow)').choices(L2_MODES))
     .option('--data-dir <dir>', 'L2 LevelDB directory (default ./data)')
@@ -72,6 +74,7 @@ function toSettings(options: CliOptions): RawSettings {
   if (options.enableShutdown === true) settings.enableShutdown = true;
   if (options.l2 === false) settings.l2Enabled = false;
   if (options.l2Mode !== undefined) settings.l2Mode = options.l2Mode;
+  if (options.io !== undefined) settings.io = options.io;
   if (options.dataDir !== undefined) settings.l2DataDir = options.dataDir;
   if (options.l2MaxSize !== undefined) settings.l2MaxBytes = options.l2MaxSize;
   if (options.logLevel !== undefined) settings.logLevel = options.logLevel;

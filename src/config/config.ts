@@ -9,6 +9,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const L2_MODES = ['overflow', 'write-through'] as const;
 export type L2Mode = (typeof L2_MODES)[number];
 
+export const SERVER_IO_MODES = ['direct', 'stream'] as const;
+export type ServerIoMode = (typeof SERVER_IO_MODES)[number];
+
 export const PRESETS = ['development', 'production'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
@@ -17,6 +20,8 @@ export interface Config {
   readonly port: number;
   readonly maxConnections: number;
   readonly enableShutdown: boolean;
+  /** How connections reach the sockets: libuv's TCP handles directly, or net.Socket streams. */
+  readonly io: ServerIoMode;
   readonly memoryBytes: number;
   readonly maxItemSize: number;
   readonly eviction: EvictionPolicyName;

@@ -90,6 +90,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     port,
     maxConnections: resolve(SCHEMA.maxConnections, layers, 'maxConnections'),
     enableShutdown: resolve(SCHEMA.enableShutdown, layers, 'enableShutdown'),
+    io: resolve(SCHEMA.io, layers, 'io'),
     memoryBytes: resolve(SCHEMA.memoryBytes, layers, 'memoryBytes'),
     maxItemSize: resolve(SCHEMA.maxItemSize, layers, 'maxItemSize'),
     eviction: resolve(SCHEMA.eviction, layers, 'eviction'),

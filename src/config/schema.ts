@@ -11,6 +11,8 @@ import {
   LOG_LEVELS,
   type LogLevel,
   PRESETS,
+  SERVER_IO_MODES,
+  type ServerIoMode,
 } from './config.js';
 import { formatSize, parseSize } from './size.js';
 
@@ -147,6 +149,12 @@ export const SCHEMA = {
   } satisfies KeySpec<string>,
   maxConnections: integer('server.max_connections', 1, 1_000_000, 1024, 'simultaneous client connections'),
   enableShutdown: boolean('server.enable_shutdown', false, 'allow the `shutdown` command (memcached -A)'),
+  io: oneOf<ServerIoMode>(
+    'server.io',
+    SERVER_IO_MODES,
+    'direct',
+    'socket I/O: direct (libuv TCP handles, falls back to stream where unavailable) or stream (net.Socket)',
+  ),
   memoryBytes: size('memory.limit', MIB, 2 * MIB, 2 ** 46, 64 * MIB, 'L1 byte budget (memcached -m)'),
   maxItemSize: size('memory.max_item_size', 1, 1024, 1024 * MIB, MIB, 'largest item (memcached -I)'),
   eviction: oneOf<EvictionPolicyName>('memory.eviction', EVICTION_POLICIES, 'lru', 'L1 eviction policy'),

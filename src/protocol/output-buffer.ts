@@ -24,6 +24,8 @@ export class OutputBuffer {
   /** The current batch is #bytes[#start, #end). */
   #start = 0;
   #end = 0;
+  /** Where the batch last handed out by take() began. */
+  #takenStart = 0;
 
   get length(): number {
     return this.#end - this.#start;
@@ -105,12 +107,27 @@ export class OutputBuffer {
    */
   take(): Buffer {
     const out = this.#bytes.subarray(this.#start, this.#end);
+    this.#takenStart = this.#start;
     this.#start = this.#end;
     if (this.#bytes.length > RETAIN_BYTES) {
       this.#bytes = Buffer.allocUnsafe(CHUNK_BYTES);
       this.#start = 0;
       this.#end = 0;
+      this.#takenStart = 0;
     }
     return out;
+  }
+
+  /**
+   * The batch just taken is no longer referenced (the socket wrote it
+   * synchronously): the next batch reuses its bytes, so a connection that
+   * answers one request at a time keeps writing the same few cache lines.
+   * Only valid right after take(), before anything else is written.
+   */
+  reuseTaken(): void {
+    if (this.#start === this.#end) {
+      this.#start = this.#takenStart;
+      this.#end = this.#takenStart;
+    }
   }
 }

@@ -1,16 +1,21 @@
 // The TCP server: accepts connections, enforces max connections, owns the
 // server-wide counters and shuts down gracefully (stop accepting, let
-// in-flight replies go out, then close).
+// in-flight replies go out, then close). net.Server listens; once it does,
+// accepted connections come as bare TCP handles (direct-transport.ts) unless
+// `server.io` is "stream" or this Node lacks the bindings for it.
 
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Config } from '../config/config.js';
+import type { Config, ServerIoMode } from '../config/config.js';
 import type { CacheCore } from '../core/cache-core.js';
 import { ServerError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { OutputBuffer } from '../protocol/output-buffer.js';
 import { TEXT_REPLY } from '../protocol/text/text-response.js';
 import { Connection } from './connection.js';
+import { acceptDirect, DirectTransport, loadDirectIo } from './direct-transport.js';
+import { StreamTransport } from './stream-transport.js';
+import type { Transport, TransportSink } from './transport.js';
 
 export { RAT_VERSION } from './rat-version.js';
 
@@ -27,6 +32,14 @@ export const SERVER_VERSION = '1.6.18';
 /** memcached stops waiting for a newline after 2048 bytes. */
 const MAX_LINE_BYTES = 2048;
 const MAX_KEY_BYTES = 250;
+
+/** A refused connection hears one line and is closed; what it sends is ignored. */
+const IGNORE_ALL: TransportSink = {
+  onData() {},
+  onDrain() {},
+  onEnd() {},
+  onClose() {},
+};
 
 export interface CacheServerOptions {
   readonly config: Config;
@@ -55,6 +68,7 @@ export class CacheServer implements ServerHooks, StatsSource {
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
   readonly #onShutdownCommand: ((graceful: boolean) => void) | undefined;
   #nextConnectionId = 1;
+  #io: ServerIoMode = 'stream';
 
   constructor(options: CacheServerOptions) {
     this.config = options.config;
@@ -62,7 +76,7 @@ export class CacheServer implements ServerHooks, StatsSource {
     this.#logger = options.logger;
     this.#onShutdownCommand = options.onShutdownCommand;
     this.startedAtMs = options.core.clock.nowMs();
-    this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server = createServer({ noDelay: true }, (socket) => this.#accept(new StreamTransport(socket)));
     this.#server.on('error', (error) => this.#logger.error({ err: error }, 'server error'));
   }
 
@@ -79,19 +93,40 @@ export class CacheServer implements ServerHooks, StatsSource {
       this.#server.once('error', onError);
       this.#server.listen({ host, port, backlog: 1024 }, () => {
         this.#server.off('error', onError);
+        this.#io = this.#chooseIo();
         this.#loopDelay.enable();
         const address = this.#server.address() as AddressInfo;
-        this.#logger.info({ host: address.address, port: address.port }, 'listening');
+        this.#logger.info({ host: address.address, port: address.port, io: this.#io }, 'listening');
         resolve(address);
       });
     });
   }
 
-  #accept(socket: Socket): void {
+  /** The I/O path in use: set once listening. */
+  get io(): ServerIoMode {
+    return this.#io;
+  }
+
+  #chooseIo(): ServerIoMode {
+    if (this.config.io === 'stream') return 'stream';
+    const io = loadDirectIo();
+    if (
+      io !== null &&
+      acceptDirect(this.#server, (handle) => this.#accept(new DirectTransport(io, handle)))
+    ) {
+      return 'direct';
+    }
+    this.#logger.warn('direct socket I/O is not available in this Node.js; using net.Socket streams');
+    return 'stream';
+  }
+
+  #accept(transport: Transport): void {
     const counters = this.counters;
     if (counters.currConnections >= this.config.maxConnections) {
       counters.rejectedConnections++;
-      socket.end(TEXT_REPLY.tooManyConnections);
+      transport.start(IGNORE_ALL);
+      transport.write(TEXT_REPLY.tooManyConnections);
+      transport.end();
       return;
     }
     counters.currConnections++;
@@ -100,7 +135,7 @@ export class CacheServer implements ServerHooks, StatsSource {
       ? (command: string) => this.#logger.trace({ conn: id, command }, 'command')
       : undefined;
     const id = this.#nextConnectionId++;
-    const connection = new Connection(socket, id, this.core.clock.nowMs(), {
+    const connection = new Connection(transport, id, this.core.clock.nowMs(), {
       core: this.core,
       hooks: this,
       limits: {
@@ -110,13 +145,13 @@ export class CacheServer implements ServerHooks, StatsSource {
       },
       counters,
       onTrace: trace,
+      onError: (error) => this.#logger.debug({ conn: id, err: error.message }, 'connection error'),
+      onClose: () => {
+        this.#connections.delete(connection);
+        counters.currConnections--;
+      },
     });
     this.#connections.add(connection);
-    socket.on('error', (error) => this.#logger.debug({ conn: id, err: error.message }, 'connection error'));
-    socket.on('close', () => {
-      this.#connections.delete(connection);
-      counters.currConnections--;
-    });
   }
 
   writeStats(args: readonly string[], out: OutputBuffer): boolean {
@@ -138,10 +173,9 @@ export class CacheServer implements ServerHooks, StatsSource {
 
   *connections(): Iterable<{ id: number; remote: string; state: string; openedAtMs: number }> {
     for (const connection of this.#connections) {
-      const socket = connection.socket;
       yield {
         id: connection.id,
-        remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+        remote: connection.transport.remoteAddress,
         state: connection.state,
         openedAtMs: connection.openedAtMs,
       };
@@ -162,7 +196,7 @@ export class CacheServer implements ServerHooks, StatsSource {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const connection of this.#connections) connection.end();
     const deadline = setTimeout(() => {
-      for (const connection of this.#connections) connection.socket.destroy();
+      for (const connection of this.#connections) connection.transport.destroy();
     }, 2000);
     deadline.unref();
     await closed;

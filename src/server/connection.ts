@@ -12,13 +12,17 @@
 // so replies stay in request order; other connections go on meanwhile.
 // L2 write backlog over its limit: a connection stops reading after its
 // current batch until the backlog drains (the writers are the ones slowed).
+// Transient chunks (the direct transport reuses one read buffer): requests
+// are still parsed in place, since without L2 every request is answered
+// before the chunk's memory is reused; with L2 a request may wait on a
+// LevelDB read holding views of its input, so input is copied first.
 
-import type { Socket } from 'node:net';
 import type { CacheCore } from '../core/cache-core.js';
 import { OutputBuffer } from '../protocol/output-buffer.js';
 import { parseTextRequest } from '../protocol/text/text-parser.js';
 import type { TextParserLimits } from '../protocol/text/text-request.js';
 import { handleTextRequest, type ServerHooks } from './text-session.js';
+import type { Transport, TransportSink } from './transport.js';
 
 /** Unsent bytes above which we stop reading from the client. */
 const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
@@ -37,10 +41,13 @@ export interface ConnectionOptions {
   readonly limits: TextParserLimits;
   readonly counters: ConnectionCounters;
   readonly onTrace?: ((line: string) => void) | undefined;
+  /** The connection failed (reset, write error): for the log. */
+  readonly onError: (error: Error) => void;
+  readonly onClose: () => void;
 }
 
-export class Connection {
-  readonly socket: Socket;
+export class Connection implements TransportSink {
+  readonly transport: Transport;
   readonly id: number;
   readonly openedAtMs: number;
   readonly #options: ConnectionOptions;
@@ -57,15 +64,16 @@ export class Connection {
   #waiting = false;
   /** Stopped reading because the L2 write backlog is over its limit. */
   #throttled = false;
+  readonly #copyInput: boolean;
 
-  constructor(socket: Socket, id: number, openedAtMs: number, options: ConnectionOptions) {
-    this.socket = socket;
+  constructor(transport: Transport, id: number, openedAtMs: number, options: ConnectionOptions) {
+    this.transport = transport;
     this.id = id;
     this.openedAtMs = openedAtMs;
     this.#options = options;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('drain', () => this.#onDrain());
+    // Input must be copied before parsing when a request may outlive its chunk (see the top).
+    this.#copyInput = transport.transientChunks && options.core.l2 !== undefined;
+    transport.start(this);
   }
 
   get state(): string {
@@ -74,7 +82,7 @@ export class Connection {
     return this.#paused ? 'conn_mwrite' : 'conn_parse_cmd';
   }
 
-  #onData(chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     this.#options.counters.bytesRead += chunk.length;
     let start = 0;
     if (this.#swallow > 0) {
@@ -83,7 +91,7 @@ export class Connection {
       start = skipped;
       if (start === chunk.length) return;
     }
-    if (this.#pendingStart === this.#pendingEnd && !this.#waiting && !this.#throttled) {
+    if (this.#pendingStart === this.#pendingEnd && !this.#waiting && !this.#throttled && !this.#copyInput) {
       const consumed = this.#process(chunk, start, chunk.length);
       if (!this.#closing && consumed < chunk.length) this.#keep(chunk, consumed, chunk.length);
     } else {
@@ -94,16 +102,26 @@ export class Connection {
     this.#throttleIfL2Busy();
   }
 
-  #onDrain(): void {
+  onDrain(): void {
     if (!this.#paused || this.#closing) return;
     this.#paused = false;
     this.#resume();
   }
 
+  /** memcached closes on EOF; what is already rendered still goes out. */
+  onEnd(error: Error | undefined): void {
+    if (error !== undefined) this.#options.onError(error);
+    this.end();
+  }
+
+  onClose(): void {
+    this.#options.onClose();
+  }
+
   /** Reads again (and runs what is buffered) once nothing holds this connection back. */
   #resume(): void {
     if (this.#paused || this.#waiting || this.#throttled || this.#closing) return;
-    this.socket.resume();
+    this.transport.resume();
     this.#drainPending();
     this.#flush();
     this.#throttleIfL2Busy();
@@ -114,7 +132,7 @@ export class Connection {
     if (l2 === undefined || this.#throttled || this.#closing || !l2.throttled) return;
     this.#throttled = true;
     l2.stats.l2Throttled++;
-    this.socket.pause();
+    this.transport.pause();
     void l2.drained().then(() => {
       this.#throttled = false;
       this.#resume();
@@ -168,6 +186,16 @@ export class Connection {
 
   /** Runs every complete request in buffer[start, end); returns the offset reached. */
   #process(buffer: Buffer, start: number, end: number): number {
+    const core = this.#options.core;
+    core.pinClock();
+    try {
+      return this.#processBatch(buffer, start, end);
+    } finally {
+      core.unpinClock();
+    }
+  }
+
+  #processBatch(buffer: Buffer, start: number, end: number): number {
     const { core, hooks, limits, onTrace } = this.#options;
     const out = this.#out;
     let offset = start;
@@ -193,7 +221,7 @@ export class Connection {
       const action = handleTextRequest(result.request, core, hooks, out);
       if (action instanceof Promise) {
         this.#waiting = true;
-        this.socket.pause();
+        this.transport.pause();
         action.then(
           (done) => this.#onAsyncDone(done),
           () => this.#onAsyncDone('close'),
@@ -208,21 +236,23 @@ export class Connection {
 
   #flush(): void {
     const out = this.#out;
-    if (out.length > 0 && !this.socket.destroyed) {
+    const transport = this.transport;
+    if (out.length > 0 && !transport.closed) {
       this.#options.counters.bytesWritten += out.length;
-      this.socket.write(out.take());
-      if (!this.#paused && this.socket.writableLength > OUTPUT_HIGH_WATER_BYTES) {
+      // Taken whole by the kernel: the next batch may reuse the same bytes.
+      if (transport.write(out.take())) out.reuseTaken();
+      if (!this.#paused && transport.pendingBytes > OUTPUT_HIGH_WATER_BYTES) {
         this.#paused = true;
-        this.socket.pause();
+        transport.pause();
       }
     }
-    if (this.#closing) this.socket.end();
+    if (this.#closing) transport.end();
   }
 
   #close(): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.socket.pause();
+    this.transport.pause();
   }
 
   /** Ends the connection after replies already rendered are written. */

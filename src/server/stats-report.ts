@@ -22,6 +22,8 @@ export interface StatsSource {
   readonly version: string;
   readonly startedAtMs: number;
   readonly verbosity: number;
+  /** The socket I/O path in use (`server.io`, after any fallback). */
+  readonly io: string;
   eventLoopMaxDelayMs(): number;
   connections(): Iterable<{ id: number; remote: string; state: string; openedAtMs: number }>;
   resetCounters(): void;
@@ -146,6 +148,7 @@ export function settingsStats(source: StatsSource): StatLine[] {
     ['flush_enabled', 'yes'],
     ['shutdown_enabled', config.enableShutdown ? 'yes' : 'no'],
     ['eviction_policy', config.eviction],
+    ['socket_io', source.io],
     ['l2_enabled', config.l2Enabled ? 'yes' : 'no'],
     ['l2_mode', config.l2Mode],
     ['l2_data_dir', config.l2DataDir],

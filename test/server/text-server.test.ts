@@ -12,19 +12,27 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-async function server(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
-  const started = await startTestServer(overrides);
-  cleanups.push(() => started.close());
-  return started;
-}
-
 async function client(target: TestServer): Promise<RawClient> {
   const connected = await RawClient.connect(target.host, target.port);
   cleanups.push(() => connected.close());
   return connected;
 }
 
-describe('text server', () => {
+// Every behaviour here is checked on both socket I/O paths (server.io).
+describe.each(['direct', 'stream'] as const)('text server (io %s)', (io) => {
+  async function server(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
+    const started = await startTestServer({ io, ...overrides });
+    cleanups.push(() => started.close());
+    return started;
+  }
+
+  it('runs on the I/O path it was configured for', async () => {
+    const c = await client(await server());
+    await c.send('stats settings\r\n');
+    const reply = await c.readUntil('END\r\n');
+    expect(reply.data.toString('latin1')).toContain(`STAT socket_io ${io}\r\n`);
+  });
+
   it('answers 200 pipelined requests from one packet in order', async () => {
     const c = await client(await server());
     let script = '';

@@ -15,12 +15,12 @@
 //     [--sets compressible,incompressible] [--readers 8]
 
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bulkLoad } from './lib/bulk-loader.mjs';
 import { keyName, makeRandom } from './lib/request-pool.mjs';
 import { HOST, pinSelfToCore0, readStats, startServer } from './lib/servers.mjs';
 import { TextReplyScanner } from './lib/text-reply-scanner.mjs';
@@ -39,90 +39,12 @@ const { values: args } = parseArgs({
 const ITEMS = Math.round((Number(args.gib) * 1024 ** 3) / VALUE_BYTES);
 const READERS = Number(args.readers);
 
-/** The value set's bytes for item i; a view into one shared buffer, so no allocation per item. */
-function valueSet(name) {
-  switch (name) {
-    case 'compressible': {
-      const unit = Buffer.from('the quick brown fox jumps over the lazy dog 0123456789 abcdefgh\n');
-      const block = Buffer.alloc(VALUE_BYTES + 64);
-      for (let at = 0; at < block.length; at += unit.length) unit.copy(block, at);
-      return (i) => block.subarray(i % 64, (i % 64) + VALUE_BYTES);
-    }
-    case 'incompressible': {
-      const pool = randomBytes(8 * 1024 * 1024);
-      return (i) => {
-        const at = (i * 4099) % (pool.length - VALUE_BYTES);
-        return pool.subarray(at, at + VALUE_BYTES);
-      };
-    }
-    default:
-      throw new Error(`unknown value set ${name}; use compressible or incompressible`);
-  }
-}
-
 function connect(port) {
   const socket = net.connect({ host: HOST, port, noDelay: true });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('error', reject);
   });
-}
-
-/**
- * Pipelines `set ... noreply` for every item on one connection, honouring the
- * socket's backpressure, with a `version` every 4 MiB (at most 4 outstanding)
- * so unprocessed data stays bounded, as bench/lib/bulk-loader.mjs does.
- */
-async function load(port, valueAt) {
-  const socket = await connect(port);
-  let acked = 0;
-  let sent = 0;
-  let wake = null;
-  let failure = null;
-  let text = '';
-  socket.on('data', (d) => {
-    text += d.toString('latin1');
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
-      const line = text.slice(0, nl + 1);
-      text = text.slice(nl + 1);
-      if (line.startsWith('VERSION')) acked++;
-      else failure ??= new Error(`unexpected reply while loading: ${line.trim()}`);
-    }
-    wake?.();
-  });
-  socket.on('drain', () => wake?.());
-  socket.on('error', (e) => {
-    failure ??= e;
-    wake?.();
-  });
-  const waitUntil = async (cond) => {
-    while (!cond() && failure === null) await new Promise((resolve) => (wake = resolve));
-    if (failure !== null) throw failure;
-  };
-  const tail = Buffer.from('\r\n');
-  const started = performance.now();
-  let sinceSync = 0;
-  for (let first = 0; first < ITEMS; first += 256) {
-    const parts = [];
-    for (let i = first; i < Math.min(first + 256, ITEMS); i++) {
-      parts.push(Buffer.from(`set ${keyName(i)} 0 0 ${VALUE_BYTES} noreply\r\n`), valueAt(i), tail);
-    }
-    const chunk = Buffer.concat(parts);
-    sinceSync += chunk.length;
-    const more = socket.write(chunk);
-    if (sinceSync >= 4 * 1024 * 1024) {
-      socket.write('version\r\n');
-      sent++;
-      sinceSync = 0;
-      await waitUntil(() => sent - acked < 4);
-    }
-    if (!more) await waitUntil(() => !socket.writableNeedDrain);
-  }
-  socket.write('version\r\n');
-  sent++;
-  await waitUntil(() => acked === sent);
-  socket.destroy();
-  return (performance.now() - started) / 1000;
 }
 
 /** One `get` per key, keys shuffled, split over READERS connections with 64 in flight each. */
@@ -180,7 +102,12 @@ async function runOne(targetName, setName) {
   if (targetName === 'memcached-ext') extraArgs.push('-o', `ext_path=${path.join(tmp, 'extstore')}:2g`);
   const server = await startServer(target, { memoryMiB: MEMORY_MIB, extraArgs });
   try {
-    const loadSeconds = await load(server.port, valueSet(setName));
+    const { seconds: loadSeconds } = await bulkLoad({
+      port: server.port,
+      items: ITEMS,
+      valueBytes: VALUE_BYTES,
+      values: setName,
+    });
     const { hits, seconds } = await readPass(server.port);
     const stats = await readStats(server.port);
     const row = {

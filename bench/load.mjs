@@ -5,22 +5,25 @@
 // generator is our own is explained in lib/load-generator.mjs.
 //
 //   node bench/load.mjs [--scenarios s1,s2] [--targets rat,memcached] [--duration 5] [--rounds 3]
-//                       [--warmup 1] [--quick] [--memory 1024] [--eviction lru]
+//                       [--warmup 1] [--quick] [--memory 1024] [--eviction lru] [--data-gib 0.125]
 //                       [--connections N] [--depth D] [--busy-retries 1] [--busy-threshold 0.25]
 //
 // `--targets memcached,memcached` compares memcached with itself: the ratio should be ~1.0, and
-// how far it strays is the noise floor of the other ratios.
+// how far it strays is the noise floor of the other ratios. A scenario may bring its own targets
+// and memory limit instead (s6: rat with L2, memcached with extstore, memcached without, all -m
+// 64); `--data-gib` resizes the scenarios sized in GiB (s6: 1, or 0.125 with --quick).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bulkLoad } from './lib/bulk-loader.mjs';
 import { runRound } from './lib/load-generator.mjs';
 import { markdownTable, ratios, summarize } from './lib/report.mjs';
-import { buildPool, buildPreload } from './lib/request-pool.mjs';
-import { findScenario, scenarios } from './lib/scenarios.mjs';
-import { canPin, parseTargets, pinSelfToCore0, roundTrip, startServer } from './lib/servers.mjs';
+import { buildPool } from './lib/request-pool.mjs';
+import { findScenario, scenarios, sizeScenario } from './lib/scenarios.mjs';
+import { canPin, parseTargets, pinSelfToCore0, readStats, roundTrip, startServer } from './lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const startedAt = new Date();
@@ -36,6 +39,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     memory: { type: 'string', default: '1024' },
     eviction: { type: 'string' },
+    'data-gib': { type: 'string' },
     connections: { type: 'string' },
     depth: { type: 'string' },
     'busy-retries': { type: 'string', default: '1' },
@@ -47,8 +51,9 @@ const durationS = args.quick ? 2 : Number(args.duration);
 const rounds = args.quick ? 1 : Number(args.rounds);
 const warmupS = Number(args.warmup);
 const targets = parseTargets(args.target ?? args.targets);
+const dataGiB = args['data-gib'] === undefined ? undefined : Number(args['data-gib']);
 const chosen = args.scenarios.split(',').map((id) => {
-  const s = { ...findScenario(id.trim()) };
+  const s = { ...sizeScenario(findScenario(id.trim()), { quick: args.quick, dataGiB }) };
   if (args.connections !== undefined) s.connections = Number(args.connections);
   if (args.depth !== undefined) s.depth = Number(args.depth);
   return s;
@@ -97,21 +102,37 @@ async function runContendedRound(server, scenario, pool, round) {
 }
 
 let servers = [];
-const stopAll = () => Promise.all(servers.map((s) => s.stop()));
+let tmpDir = null;
+const stopAll = async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  if (tmpDir !== null) rmSync(tmpDir, { recursive: true, force: true });
+  tmpDir = null;
+};
 process.once('SIGINT', () => {
   stopAll().finally(() => process.exit(130));
 });
 
+/** --targets, or the scenario's own list with `{tmp}` pointing into a fresh temporary directory. */
+function targetsFor(scenario) {
+  if (scenario.targets === undefined) return targets;
+  tmpDir = mkdtempSync(path.join(os.tmpdir(), `rat-bench-${scenario.id}-`));
+  return scenario.targets.map((t) => ({
+    name: t.name,
+    label: t.label ?? t.name,
+    args: t.args.map((a) => a.replaceAll('{tmp}', tmpDir)),
+  }));
+}
+
 // Fresh servers per scenario: no state leaks from one scenario into the next, and a scenario can
-// bring its own server flags (an L2 scenario will need rat's LevelDB options).
+// bring its own servers and flags (s6: rat's L2 directory, memcached's extstore file).
 async function startTargets(scenario) {
   servers = [];
-  for (const t of targets) {
+  for (const t of targetsFor(scenario)) {
     servers.push(
       await startServer(t, {
-        memoryMiB: Number(args.memory),
+        memoryMiB: scenario.memoryMiB ?? Number(args.memory),
         eviction: args.eviction,
-        extraArgs: scenario.serverArgs?.[t.name] ?? [],
+        extraArgs: t.args ?? [],
       }),
     );
   }
@@ -123,13 +144,44 @@ async function startTargets(scenario) {
   );
 }
 
+// What the load left where, for the hit ratios that follow (those present on each server).
+const AFTER_LOAD_STATS = [
+  'curr_items',
+  'evictions',
+  'l2_items',
+  'l2_writes_dropped',
+  'extstore_objects_written',
+  'extstore_objects_used',
+];
+
+/** Every key once, through one pipelining connection (set noreply, synced by `version`). */
+async function preload(scenario, server) {
+  const { seconds } = await bulkLoad({
+    port: server.port,
+    items: scenario.keyCount,
+    valueBytes: scenario.valueBytes,
+    values: scenario.values,
+  });
+  const stats = await readStats(server.port);
+  const afterLoad = Object.fromEntries(
+    AFTER_LOAD_STATS.filter((k) => stats.has(k)).map((k) => [k, Number(stats.get(k))]),
+  );
+  log(
+    `${scenario.id} ${server.label}: loaded ${scenario.keyCount.toLocaleString('en-US')} keys in ${seconds.toFixed(1)} s; ` +
+      Object.entries(afterLoad)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+  );
+  return { loadSeconds: seconds, afterLoad };
+}
+
 const results = [];
 try {
   for (const scenario of chosen) {
     await startTargets(scenario);
     const pool = buildPool(scenario, 1);
-    const preload = buildPreload(scenario);
-    for (const s of servers) await roundTrip(s.port, preload, 'VERSION');
+    const loads = [];
+    for (const s of servers) loads.push(await preload(scenario, s));
     const perTarget = servers.map(() => []);
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < servers.length; i++) {
@@ -145,6 +197,8 @@ try {
     const targetsOut = servers.map((s, i) => ({
       label: s.label,
       version: s.version,
+      args: s.args ?? [],
+      ...loads[i],
       summary: summarize(perTarget[i]),
       rounds: perTarget[i],
     }));
@@ -157,10 +211,17 @@ try {
 
 console.log(markdownTable(results));
 console.log('');
+const ratioNames = [...new Set(results.map((r) => r.ratio?.of).filter((of) => of !== undefined))];
 console.log(
-  'Medians over rounds. A/B = first target / second target. CPU = share of one core during the measured window;',
+  `Medians over rounds. A/B = first target / second target (${ratioNames.join('; ') || 'one target: none'}). CPU = share of one core during the measured window;`,
 );
 console.log('other CPU = everything else that ran on the machine meanwhile (it competes with both).');
+for (const r of results) {
+  console.log(
+    `pre-load ${r.scenario.id} (${r.scenario.keyCount.toLocaleString('en-US')} keys x ${r.scenario.valueBytes} B, one connection): ` +
+      r.targets.map((t) => `${t.label} ${t.loadSeconds.toFixed(1)} s`).join(', '),
+  );
+}
 for (const r of results) {
   for (const t of r.targets) {
     // A server below ~90% of its core while the generator is near 100% of its own means the

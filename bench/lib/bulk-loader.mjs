@@ -1,34 +1,70 @@
 // Streams a large number of `set ... noreply` commands into one server connection, for
-// memory.mjs. Memory stays bounded on both sides: commands are generated chunk by chunk, the
+// memory.mjs, l2-hit-ratio.mjs and load.mjs's pre-load. Memory stays bounded on both sides: commands are generated chunk by chunk, the
 // socket's backpressure is honoured, and every `syncEveryBytes` a `version` is sent whose reply
 // proves the server consumed everything before it; at most `maxSyncsInFlight` may be
 // outstanding, which caps unprocessed data at roughly that many sync intervals.
 
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { keyName } from './request-pool.mjs';
 import { HOST } from './servers.mjs';
 import { TextReplyScanner } from './text-reply-scanner.mjs';
 
+/**
+ * The bytes of item i's value, for a value set: `constant` (every value the same byte, what LZ4
+ * shrinks to almost nothing), `compressible` (a repeated 64-byte sentence at a shifting offset)
+ * or `incompressible` (windows of random bytes, so LZ4 saves nothing). Each returns views into one
+ * shared buffer: no allocation per item.
+ * @param {'constant' | 'compressible' | 'incompressible'} name
+ * @param {number} valueBytes
+ * @returns {(i: number) => Buffer}
+ */
+export function valueSet(name, valueBytes) {
+  switch (name) {
+    case 'constant': {
+      const value = Buffer.alloc(valueBytes, 'v');
+      return () => value;
+    }
+    case 'compressible': {
+      const unit = Buffer.from('the quick brown fox jumps over the lazy dog 0123456789 abcdefgh\n');
+      const block = Buffer.alloc(valueBytes + 64);
+      for (let at = 0; at < block.length; at += unit.length) unit.copy(block, at);
+      return (i) => block.subarray(i % 64, (i % 64) + valueBytes);
+    }
+    case 'incompressible': {
+      const pool = randomBytes(Math.max(8 * 1024 * 1024, 2 * valueBytes));
+      return (i) => {
+        const at = (i * 4099) % (pool.length - valueBytes);
+        return pool.subarray(at, at + valueBytes);
+      };
+    }
+    default:
+      throw new Error(`unknown value set ${String(name)}; use constant, compressible or incompressible`);
+  }
+}
+
 /** One `set <key> 0 0 <n> noreply` per item, keys key:0000000000 upward. */
-export function setNoreplyChunk(first, count, value) {
+export function setNoreplyChunk(first, count, valueAt) {
   const parts = [];
   const tail = Buffer.from('\r\n');
   for (let i = first; i < first + count; i++) {
+    const value = valueAt(i);
     parts.push(Buffer.from(`set ${keyName(i)} 0 0 ${value.length} noreply\r\n`), value, tail);
   }
   return Buffer.concat(parts);
 }
 
 /**
- * @param {{ port: number, items: number, valueBytes: number, itemsPerChunk?: number,
- *   syncEveryBytes?: number, maxSyncsInFlight?: number }} opts
+ * @param {{ port: number, items: number, valueBytes: number,
+ *   values?: 'constant' | 'compressible' | 'incompressible', itemsPerChunk?: number,
+ *   syncEveryBytes?: number, maxSyncsInFlight?: number }} opts  values: see valueSet (constant)
  * @returns {Promise<{ seconds: number, bytesSent: number }>}
  */
 export async function bulkLoad(opts) {
   const itemsPerChunk = opts.itemsPerChunk ?? 1000;
   const syncEveryBytes = opts.syncEveryBytes ?? 4 * 1024 * 1024;
   const maxSyncsInFlight = opts.maxSyncsInFlight ?? 4;
-  const value = Buffer.alloc(opts.valueBytes, 'v');
+  const valueAt = valueSet(opts.values ?? 'constant', opts.valueBytes);
   const socket = net.connect({ host: HOST, port: opts.port, noDelay: true });
   await new Promise((resolve, reject) => {
     socket.once('connect', resolve);
@@ -73,7 +109,7 @@ export async function bulkLoad(opts) {
   let bytesSent = 0;
   let sinceSync = 0;
   for (let first = 0; first < opts.items; first += itemsPerChunk) {
-    const chunk = setNoreplyChunk(first, Math.min(itemsPerChunk, opts.items - first), value);
+    const chunk = setNoreplyChunk(first, Math.min(itemsPerChunk, opts.items - first), valueAt);
     bytesSent += chunk.length;
     sinceSync += chunk.length;
     const more = socket.write(chunk);

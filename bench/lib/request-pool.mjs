@@ -25,6 +25,7 @@ export function makeRandom(seed) {
 
 const POOL_MAX_BYTES = 32 * 1024 * 1024;
 const POOL_MAX_REQUESTS = 65_536;
+const CRLF = Buffer.from('\r\n');
 
 /**
  * @param {import('./scenarios.mjs').Scenario} scenario
@@ -47,7 +48,10 @@ function buildTextPool(scenario, seed) {
   const setBytes = `set ${keyName(0)} 0 0 ${scenario.valueBytes}\r\n`.length + scenario.valueBytes + 2;
   const getBytes = 4 + scenario.keysPerGet * (keyName(0).length + 1) + 2;
   const meanBytes = scenario.getFraction * getBytes + (1 - scenario.getFraction) * setBytes;
-  const count = Math.max(1024, Math.min(POOL_MAX_REQUESTS, Math.floor(POOL_MAX_BYTES / meanBytes)));
+  // At least one request per key where the byte cap allows: a uniform read over s6's 262,144 keys
+  // must not shrink to a read over a 65,536-request subset of them.
+  const maxRequests = Math.max(POOL_MAX_REQUESTS, scenario.keyCount);
+  const count = Math.max(1024, Math.min(maxRequests, Math.floor(POOL_MAX_BYTES / meanBytes)));
   const parts = [];
   const offsets = new Int32Array(count + 1);
   const kinds = new Uint8Array(count);
@@ -72,20 +76,4 @@ function buildTextPool(scenario, seed) {
   }
   offsets[count] = at;
   return { buf: Buffer.concat(parts, at), offsets, kinds, keys, count };
-}
-
-const CRLF = Buffer.from('\r\n');
-
-/**
- * The pre-load stream: every key set once with `noreply`, then `version` so one reply line
- * tells the loader the server has consumed everything before it.
- */
-export function buildPreload(scenario) {
-  const value = Buffer.alloc(scenario.valueBytes, 'x');
-  const parts = [];
-  for (let i = 0; i < scenario.keyCount; i++) {
-    parts.push(Buffer.from(`set ${keyName(i)} 0 0 ${scenario.valueBytes} noreply\r\n`), value, CRLF);
-  }
-  parts.push(Buffer.from('version\r\n'));
-  return Buffer.concat(parts);
 }

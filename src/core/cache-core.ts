@@ -177,9 +177,13 @@ export class CacheCore {
    * sight, so nothing stale is ever returned whatever the reclaimer has done.
    */
   #lookup(key: Buffer, now: number, countMiss: boolean): number {
+    return this.#lookupAt(key, 0, key.length, now, countMiss);
+  }
+
+  #lookupAt(buf: Buffer, start: number, end: number, now: number, countMiss: boolean): number {
     if (this.#pendingFlushAt !== 0 && this.#pendingFlushAt <= now) this.#applyFlush();
     const memory = this.#memory;
-    const slot = memory.find(key);
+    const slot = memory.findAt(buf, start, end);
     if (slot < 0) return -1;
     if (memory.cas(slot) < this.#flushedBelowCas) {
       memory.remove(slot);
@@ -199,20 +203,26 @@ export class CacheCore {
    * miss returns the slot (or -1); otherwise a Promise of a copy of the item.
    */
   get(key: Buffer): number | Promise<FoundItem | undefined> {
+    return this.getAt(key, 0, key.length);
+  }
+
+  /** get() of the key buf[start, end); the view is made only if L2 must be asked. */
+  getAt(buf: Buffer, start: number, end: number): number | Promise<FoundItem | undefined> {
     const stats = this.stats;
     stats.cmdGet++;
-    const slot = this.#getL1(key);
+    const slot = this.#getL1(buf, start, end);
     if (slot >= 0) {
       stats.l1Hits++;
       return slot;
     }
     const l2 = this.#l2;
-    if (l2 === undefined || !l2.mayHold(key)) {
+    const key = l2 === undefined ? undefined : buf.subarray(start, end);
+    if (l2 === undefined || key === undefined || !l2.mayHold(key)) {
       stats.getMisses++;
       return -1;
     }
     return l2.withResident(key, () => {
-      const found = this.#getL1(key);
+      const found = this.#getL1(key, 0, key.length);
       if (found < 0) {
         stats.getMisses++;
         return undefined;
@@ -221,9 +231,9 @@ export class CacheCore {
     });
   }
 
-  #getL1(key: Buffer): number {
+  #getL1(buf: Buffer, start: number, end: number): number {
     const now = this.#nowSeconds();
-    const slot = this.#lookup(key, now, true);
+    const slot = this.#lookupAt(buf, start, end, now, true);
     if (slot < 0) return -1;
     this.stats.getHits++;
     this.#memory.access(slot, now);

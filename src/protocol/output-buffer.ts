@@ -45,13 +45,18 @@ export class OutputBuffer {
   }
 
   writeBytes(source: Buffer): void {
-    const length = source.length;
+    this.writeRange(source, 0, source.length);
+  }
+
+  /** source[start, end), without a view of it. */
+  writeRange(source: Buffer, start: number, end: number): void {
+    const length = end - start;
     const target = this.#reserve(length);
     if (length <= SMALL_COPY_BYTES) {
-      const end = this.#end;
-      for (let i = 0; i < length; i++) target[end + i] = source[i] as number;
+      const at = this.#end - start;
+      for (let i = start; i < end; i++) target[at + i] = source[i] as number;
     } else {
-      source.copy(target, this.#end);
+      source.copy(target, this.#end, start, end);
     }
     this.#end += length;
   }

@@ -8,6 +8,7 @@
 import type { CacheCore } from '../core/cache-core.js';
 import type { ArithmeticOutcome, FoundItem, StoreOutcome } from '../core/outcomes.js';
 import type { OutputBuffer } from '../protocol/output-buffer.js';
+import { keyEndAt, nextKeyStart, type RetrievalRequest } from '../protocol/text/retrieval-keys.js';
 import type { TextRequest } from '../protocol/text/text-request.js';
 import { TEXT_REPLY, writeCrlf, writeLine, writeValueHeader } from '../protocol/text/text-response.js';
 
@@ -32,42 +33,57 @@ const STORE_REPLY: Record<StoreOutcome, Buffer> = {
 };
 
 /**
- * Writes VALUE lines from `from` on. Keys answered synchronously are written
- * straight from L1; at the first key that needs L2 the rest continues once it
- * resolves (lines already written stay first, so the order is kept).
+ * Writes VALUE lines for the keys from offset `from` on. Keys answered
+ * synchronously are written straight from L1; at the first key that needs L2
+ * the rest continues once it resolves (lines already written stay first, so
+ * the order is kept). Keys are walked in place in the input (retrieval-keys.ts).
  */
 function writeRetrieval(
   core: CacheCore,
-  keys: readonly Buffer[],
+  request: RetrievalRequest,
   withCas: boolean,
   touchExptime: number | undefined,
   out: OutputBuffer,
-  from = 0,
+  from: number,
 ): undefined | Promise<SessionAction> {
   const items = core.items;
-  for (let i = from; i < keys.length; i++) {
-    const key = keys[i] as Buffer;
-    const slot = touchExptime === undefined ? core.get(key) : core.getAndTouch(key, touchExptime);
+  const { keyBuf, keysEnd } = request;
+  for (let start = nextKeyStart(keyBuf, from, keysEnd); start < keysEnd; ) {
+    const end = keyEndAt(keyBuf, start, keysEnd);
+    const slot =
+      touchExptime === undefined
+        ? core.getAt(keyBuf, start, end)
+        : core.getAndTouch(keyBuf.subarray(start, end), touchExptime);
     if (typeof slot !== 'number') {
       return slot.then((found) => {
-        if (found !== undefined) writeFound(out, key, found, withCas);
-        return writeRetrieval(core, keys, withCas, touchExptime, out, i + 1) ?? 'continue';
+        if (found !== undefined) writeFound(out, keyBuf.subarray(start, end), found, withCas);
+        return writeRetrieval(core, request, withCas, touchExptime, out, end) ?? 'continue';
       });
     }
-    if (slot < 0) continue;
-    const length = items.valueLength(slot);
-    writeValueHeader(out, key, items.flags(slot), length, withCas ? items.cas(slot) : undefined);
-    // reserve/commit: the value is copied straight from L1's page, no closure per value.
-    items.copyValue(slot, out.reserve(length), out.writeOffset);
-    out.commit(length);
-    writeCrlf(out);
+    if (slot >= 0) {
+      const length = items.valueLength(slot);
+      writeValueHeader(
+        out,
+        keyBuf,
+        start,
+        end,
+        items.flags(slot),
+        length,
+        withCas ? items.cas(slot) : undefined,
+      );
+      // reserve/commit: the value is copied straight from L1's page, no closure per value.
+      items.copyValue(slot, out.reserve(length), out.writeOffset);
+      out.commit(length);
+      writeCrlf(out);
+    }
+    start = nextKeyStart(keyBuf, end, keysEnd);
   }
   out.writeBytes(TEXT_REPLY.end);
   return undefined;
 }
 
 function writeFound(out: OutputBuffer, key: Buffer, found: FoundItem, withCas: boolean): void {
-  writeValueHeader(out, key, found.flags, found.value.length, withCas ? found.cas : undefined);
+  writeValueHeader(out, key, 0, key.length, found.flags, found.value.length, withCas ? found.cas : undefined);
   out.writeBytes(found.value);
   writeCrlf(out);
 }
@@ -126,9 +142,8 @@ export function handleTextRequest(
     case 'retrieval': {
       const touches = request.command === 'gat' || request.command === 'gats';
       const withCas = request.command === 'gets' || request.command === 'gats';
-      return (
-        writeRetrieval(core, request.keys, withCas, touches ? request.exptime : undefined, out) ?? 'continue'
-      );
+      const touchExptime = touches ? request.exptime : undefined;
+      return writeRetrieval(core, request, withCas, touchExptime, out, request.keysStart) ?? 'continue';
     }
     case 'storage': {
       const outcome = core.store(

@@ -26,6 +26,11 @@ export class TextCommandLine {
   count = 0;
   /** Offset of text left after MAX_TOKENS_PER_PASS tokens, or -1 when the line was fully cut. */
   rest = -1;
+  /**
+   * Where the tokens end: the line's first NUL, or textEnd. With a `rest`, known only after
+   * countRestKeys().
+   */
+  cutEnd = 0;
   readonly starts = new Int32Array(MAX_TOKENS_PER_PASS);
   readonly ends = new Int32Array(MAX_TOKENS_PER_PASS);
 
@@ -70,6 +75,8 @@ export class TextCommandLine {
     this.end = end;
     let count = 0;
     let rest = -1;
+    /** Set when the token limit stopped the pass; otherwise the pass ends at NUL or textEnd. */
+    let cutEnd = -1;
     let tokenStart = start;
     let i = start;
     for (; i < textEnd; i++) {
@@ -83,6 +90,7 @@ export class TextCommandLine {
         if (count === MAX_TOKENS_PER_PASS) {
           // memcached keeps the remainder for another pass unless nothing is left of the C string.
           if (i + 1 < textEnd && buf[i + 1] !== NUL) rest = i + 1;
+          cutEnd = rest >= 0 ? textEnd : Math.min(i + 1, textEnd);
           tokenStart = i = textEnd;
           break;
         }
@@ -94,31 +102,34 @@ export class TextCommandLine {
       this.ends[count] = i;
       count++;
     }
+    this.cutEnd = cutEnd < 0 ? i : cutEnd;
     this.count = count;
     this.rest = rest;
   }
 
   /**
-   * Appends the keys in the remainder (`rest` to the end of the line) to `out`; memcached's
-   * process_get_command re-tokenizes the rest in further passes, which splits it the same way.
-   * Returns false if a key is longer than `maxKeyLength`.
+   * Counts the keys in the remainder (`rest` to the end of the line) and moves cutEnd to where
+   * they end; memcached's process_get_command re-tokenizes the rest in further passes, which
+   * splits it the same way. Returns -1 if a key is longer than `maxKeyLength`.
    */
-  restKeys(out: Buffer[], maxKeyLength: number): boolean {
-    if (this.rest < 0) return true;
+  countRestKeys(maxKeyLength: number): number {
+    if (this.rest < 0) return 0;
     const buf = this.buf;
     const textEnd = this.textEnd;
+    let count = 0;
     let tokenStart = this.rest;
     let i = tokenStart;
     for (; i <= textEnd; i++) {
       const c = i === textEnd ? NUL : buf[i]!;
       if (c !== SPACE && c !== NUL) continue;
       if (tokenStart !== i) {
-        if (i - tokenStart > maxKeyLength) return false;
-        out.push(buf.subarray(tokenStart, i));
+        if (i - tokenStart > maxKeyLength) return -1;
+        count++;
       }
       if (c === NUL) break;
       tokenStart = i + 1;
     }
-    return true;
+    this.cutEnd = Math.min(i, textEnd);
+    return count;
   }
 }

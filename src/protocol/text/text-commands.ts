@@ -75,13 +75,21 @@ function retrieval(command: RetrievalCommand, touch: boolean): CommandParser {
       first = 2;
     }
     // memcached answers only the error (earlier VALUEs are dropped) when any key is too long.
-    const keys: Buffer[] = [];
     for (let i = first; i < line.count; i++) {
       if (line.tokenLength(i) > limits.maxKeyLength) return commandError(line, BAD_FORMAT);
-      keys.push(line.token(i));
     }
-    if (!line.restKeys(keys, limits.maxKeyLength)) return commandError(line, BAD_FORMAT);
-    return lineRequest(line, { type: 'retrieval', command, keys, exptime });
+    const restKeys = line.countRestKeys(limits.maxKeyLength);
+    if (restKeys < 0) return commandError(line, BAD_FORMAT);
+    const keysEnd = line.cutEnd;
+    return lineRequest(line, {
+      type: 'retrieval',
+      command,
+      exptime,
+      keyBuf: line.buf,
+      keysStart: first < line.count ? line.starts[first]! : keysEnd,
+      keysEnd,
+      keyCount: line.count - first + restKeys,
+    });
   };
 }
 

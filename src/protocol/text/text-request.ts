@@ -8,8 +8,19 @@ export type RetrievalCommand = 'get' | 'gets' | 'gat' | 'gats';
 export type StorageCommand = 'set' | 'add' | 'replace' | 'append' | 'prepend' | 'cas';
 
 export type TextRequest =
-  /** `exptime` is only meaningful for gat/gats (0 otherwise). `gat <t>` with no key is legal: reply `END`. */
-  | { type: 'retrieval'; command: RetrievalCommand; keys: Buffer[]; exptime: number }
+  /**
+   * `exptime` is only meaningful for gat/gats (0 otherwise). `gat <t>` with no key is legal: reply
+   * `END`. The keys stay in the input: walk keyBuf[keysStart, keysEnd) with retrieval-keys.ts.
+   */
+  | {
+      type: 'retrieval';
+      command: RetrievalCommand;
+      exptime: number;
+      keyBuf: Buffer;
+      keysStart: number;
+      keysEnd: number;
+      keyCount: number;
+    }
   /** `casUnique` is 0n unless `cas`. `value` is a view into the input buffer: copy it to keep it. */
   | {
       type: 'storage';

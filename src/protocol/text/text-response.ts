@@ -39,16 +39,21 @@ export function writeLine(out: OutputBuffer, text: string): void {
   writeCrlf(out);
 }
 
-/** `VALUE <key> <flags> <bytes>[ <cas>]\r\n`; the caller writes the data and its `\r\n`. */
+/**
+ * `VALUE <key> <flags> <bytes>[ <cas>]\r\n`, the key being keyBuf[keyStart, keyEnd); the caller
+ * writes the data and its `\r\n`.
+ */
 export function writeValueHeader(
   out: OutputBuffer,
-  key: Buffer,
+  keyBuf: Buffer,
+  keyStart: number,
+  keyEnd: number,
   flags: number,
   bytes: number,
   cas: number | undefined,
 ): void {
   out.writeBytes(VALUE_PREFIX);
-  out.writeBytes(key);
+  out.writeRange(keyBuf, keyStart, keyEnd);
   out.writeByte(SPACE);
   out.writeDecimal(flags);
   out.writeByte(SPACE);

@@ -11,7 +11,7 @@
 import { ConfigError } from '../../errors.js';
 import { createEvictor, type EvictionPolicy, type Evictor } from './evictor.js';
 import { ITEM_COLUMN_BYTES, ItemTable } from './item-table.js';
-import { keyEquals, keyHash } from './key-hash.js';
+import { keyEqualsAt, keyHash, keyHashAt } from './key-hash.js';
 import { classForBytes, slabChunkSizes } from './slab-classes.js';
 import { SlabPages } from './slab-pages.js';
 
@@ -173,7 +173,12 @@ export class MemoryTier {
 
   /** Pure lookup: no evictor touch, no expiry check. */
   find(key: Buffer): number {
-    return this.#find(key, keyHash(key));
+    return this.#find(key, 0, key.length, keyHash(key));
+  }
+
+  /** find() for the key buf[start, end), without a view of it. */
+  findAt(buf: Buffer, start: number, end: number): number {
+    return this.#find(buf, start, end, keyHashAt(buf, start, end));
   }
 
   put(key: Buffer, value: Buffer, flags: number, exptime: number, cas: number, nowSeconds: number): number {
@@ -184,7 +189,7 @@ export class MemoryTier {
     const hash = keyHash(key);
     const classId = classForBytes(this.#chunkSizes, footprint);
     const table = this.#table;
-    let slot = this.#find(key, hash);
+    let slot = this.#find(key, 0, keyLength, hash);
     if (slot >= 0 && this.#pages.classOf(table.page[slot]!) === classId) {
       // Same class: rewrite in place. The slot keeps its chunk and hash link;
       // for the evictor it is a new item, as memcached replaces the item.
@@ -354,14 +359,14 @@ export class MemoryTier {
     return stats;
   }
 
-  #find(key: Buffer, hash: number): number {
+  #find(buf: Buffer, keyStart: number, keyEnd: number, hash: number): number {
     const table = this.#table;
-    const keyLength = key.length;
+    const keyLength = keyEnd - keyStart;
     let slot = table.chainHead(hash);
     while (slot >= 0) {
       if (table.hash[slot] === hash && table.keyLength[slot] === keyLength) {
         const start = table.chunkOffset[slot]! + ITEM_HEADER_BYTES;
-        if (keyEquals(key, this.#pages.buffer(table.page[slot]!), start)) return slot;
+        if (keyEqualsAt(buf, keyStart, keyEnd, this.#pages.buffer(table.page[slot]!), start)) return slot;
       }
       slot = table.chainNext[slot]!;
     }

@@ -2,6 +2,7 @@
 // deliver it and checks the parser agrees with itself, ioredis-decoder style.
 
 import { expect } from 'vitest';
+import { type RetrievalRequest, retrievalKeys } from '../../../src/protocol/text/retrieval-keys.js';
 import { parseTextRequest } from '../../../src/protocol/text/text-parser.js';
 import {
   DEFAULT_TEXT_PARSER_LIMITS,
@@ -14,9 +15,22 @@ export const LIMITS: TextParserLimits = { ...DEFAULT_TEXT_PARSER_LIMITS };
 /** Buffers become latin1 strings so expectations read like the wire. */
 export type Plain = string | number | bigint | boolean | Plain[] | { [key: string]: Plain };
 
+/**
+ * A parsed get-family request keeps its keys in the input buffer; made plain it lists them, so
+ * expectations read `keys: ['a', 'b']` wherever the line sat in the buffer.
+ */
+function plainRetrieval(request: RetrievalRequest): Plain {
+  const keys = retrievalKeys(request);
+  expect(request.keyCount, 'keyCount').toBe(keys.length);
+  return { type: 'retrieval', command: request.command, keys: plain(keys), exptime: request.exptime };
+}
+
 export function plain(value: unknown): Plain {
   if (Buffer.isBuffer(value)) return value.toString('latin1');
   if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object' && 'keyBuf' in value) {
+    return plainRetrieval(value as RetrievalRequest);
+  }
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   }

@@ -3,6 +3,7 @@
 // Behaviour notes quote memcached 1.6.18 replays ("mc:").
 
 import { describe, expect, it } from 'vitest';
+import { retrievalKeys } from '../../../src/protocol/text/retrieval-keys.js';
 import { parseTextRequest } from '../../../src/protocol/text/text-parser.js';
 import type { TextParseResult, TextRequest } from '../../../src/protocol/text/text-request.js';
 import { bytes, LIMITS, parseAll, parseEveryWay, plain } from './parse-helpers.js';
@@ -186,7 +187,10 @@ describe('multigets past the 23-token window', () => {
   it('stops at a NUL after the first window', () => {
     const line = `gat 5 ${'a '.repeat(30)}b\x00c d\r\n`;
     const request = requestOf(parseTextRequest(bytes(line), 0, line.length, LIMITS));
-    expect(request.type === 'retrieval' && request.keys.map(String)).toEqual([...Array(30).fill('a'), 'b']);
+    expect(request.type === 'retrieval' && retrievalKeys(request).map(String)).toEqual([
+      ...Array(30).fill('a'),
+      'b',
+    ]);
   });
 
   it('sees only 23 tokens for other commands (mc: 24+ tokens -> ERROR; HTTP probe reads token 23)', () => {

@@ -6,6 +6,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTextRequest } from '../../../src/protocol/text/text-parser.js';
 import type { TextParserLimits, TextRequest } from '../../../src/protocol/text/text-request.js';
+
+/** What the generator builds: a parsed request, but with a get-family request's keys listed. */
+type GeneratedRequest =
+  | Exclude<TextRequest, { type: 'retrieval' }>
+  | {
+      type: 'retrieval';
+      command: Extract<TextRequest, { type: 'retrieval' }>['command'];
+      keys: Buffer[];
+      exptime: number;
+    };
+
 import { LIMITS, parseAll, plain } from './parse-helpers.js';
 
 const SPACE = 0x20;
@@ -20,7 +31,7 @@ const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const i32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 
-const request: fc.Arbitrary<TextRequest> = fc.oneof(
+const request: fc.Arbitrary<GeneratedRequest> = fc.oneof(
   fc.record({
     type: fc.constant('retrieval' as const),
     command: fc.constantFrom('get' as const, 'gets' as const),
@@ -79,7 +90,7 @@ const request: fc.Arbitrary<TextRequest> = fc.oneof(
 const text = (s: string): Buffer => Buffer.from(s, 'latin1');
 const noreplySuffix = (noreply: boolean): string => (noreply ? ' noreply' : '');
 
-function serialise(r: TextRequest): Buffer {
+function serialise(r: GeneratedRequest): Buffer {
   const line = (...parts: Array<string | Buffer>): Buffer =>
     Buffer.concat([
       ...parts.flatMap((p, i) => [i === 0 ? text('') : text(' '), typeof p === 'string' ? text(p) : p]),

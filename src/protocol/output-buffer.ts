@@ -19,6 +19,28 @@ const RETAIN_BYTES = 256 * 1024;
  */
 const SMALL_COPY_BYTES = 32;
 
+/** Digits of the largest integer below 2^53. */
+export const MAX_DECIMAL_DIGITS = 16;
+
+/**
+ * Writes a non-negative integer below 2^53 as decimal digits at target[at...]
+ * (room for MAX_DECIMAL_DIGITS must be there); returns the offset after them.
+ * For callers that render a whole line into one reserve().
+ */
+export function putDecimal(target: Buffer, at: number, value: number): number {
+  if (value < 10) {
+    target[at] = 0x30 + value;
+    return at + 1;
+  }
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  let position = at + digits - 1;
+  for (let rest = value; position >= at; rest = Math.floor(rest / 10)) {
+    target[position--] = 0x30 + (rest % 10);
+  }
+  return at + digits;
+}
+
 export class OutputBuffer {
   #bytes: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   /** The current batch is #bytes[#start, #end). */
@@ -92,18 +114,8 @@ export class OutputBuffer {
 
   /** A non-negative integer below 2^53, as decimal digits. */
   writeDecimal(value: number): void {
-    if (value < 10) {
-      this.writeByte(0x30 + value);
-      return;
-    }
-    let digits = 1;
-    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    const target = this.#reserve(digits);
-    let position = this.#end + digits - 1;
-    for (let rest = value; position >= this.#end; rest = Math.floor(rest / 10)) {
-      target[position--] = 0x30 + (rest % 10);
-    }
-    this.#end += digits;
+    const target = this.#reserve(MAX_DECIMAL_DIGITS);
+    this.#end = putDecimal(target, this.#end, value);
   }
 
   /**

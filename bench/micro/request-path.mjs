@@ -63,7 +63,10 @@ const chunks = (make) =>
   Array.from({ length: 1024 }, (_, i) => Buffer.from(make((i * 7919) % keyCount), 'latin1'));
 const small = 'v'.repeat(32);
 const large = 'w'.repeat(4096);
-for (let i = 0; i < keyCount; i++) connection.onData(Buffer.from(`set ${keyName(i)} 0 0 32\r\n${small}\r\n`));
+for (let i = 0; i < keyCount; i++) {
+  const chunk = Buffer.from(`set ${keyName(i)} 0 0 32\r\n${small}\r\n`);
+  connection.onData(chunk, chunk.length);
+}
 
 const tasks = {
   'get, 32 B hit': chunks((k) => `get ${keyName(k)}\r\n`),
@@ -82,7 +85,7 @@ const bench = new Bench({ time: Number(args['time-ms']) });
 for (const [name, list] of Object.entries(tasks)) {
   let i = 0;
   bench.add(name, () => {
-    connection.onData(list[i]);
+    connection.onData(list[i], list[i].length);
     i = (i + 1) & 1023;
   });
 }

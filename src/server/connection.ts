@@ -82,20 +82,20 @@ export class Connection implements TransportSink {
     return this.#paused ? 'conn_mwrite' : 'conn_parse_cmd';
   }
 
-  onData(chunk: Buffer): void {
-    this.#options.counters.bytesRead += chunk.length;
+  onData(chunk: Buffer, length: number): void {
+    this.#options.counters.bytesRead += length;
     let start = 0;
     if (this.#swallow > 0) {
-      const skipped = Math.min(this.#swallow, chunk.length);
+      const skipped = Math.min(this.#swallow, length);
       this.#swallow -= skipped;
       start = skipped;
-      if (start === chunk.length) return;
+      if (start === length) return;
     }
     if (this.#pendingStart === this.#pendingEnd && !this.#waiting && !this.#throttled && !this.#copyInput) {
-      const consumed = this.#process(chunk, start, chunk.length);
-      if (!this.#closing && consumed < chunk.length) this.#keep(chunk, consumed, chunk.length);
+      const consumed = this.#process(chunk, start, length);
+      if (!this.#closing && consumed < length) this.#keep(chunk, consumed, length);
     } else {
-      this.#keep(chunk, start, chunk.length);
+      this.#keep(chunk, start, length);
       this.#drainPending();
     }
     this.#flush();

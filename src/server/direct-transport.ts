@@ -196,7 +196,7 @@ export class DirectTransport implements Transport {
     const nread = io.state[io.readBytesIndex] as number;
     if (nread > 0) {
       // After end() input is read only to see the peer's FIN (see #linger); it is discarded.
-      if (!this.#closed) this.#sink?.onData(io.readBuffer.subarray(0, nread));
+      if (!this.#closed) this.#sink?.onData(io.readBuffer, nread);
       return;
     }
     if (nread === 0) return;

@@ -29,7 +29,7 @@ export class StreamTransport implements Transport {
 
   start(sink: TransportSink): void {
     const socket = this.#socket;
-    socket.on('data', (chunk: Buffer) => sink.onData(chunk));
+    socket.on('data', (chunk: Buffer) => sink.onData(chunk, chunk.length));
     socket.on('drain', () => sink.onDrain());
     socket.on('end', () => sink.onEnd(undefined));
     socket.on('error', (error) => {

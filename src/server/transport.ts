@@ -7,10 +7,12 @@
 /** Told by a transport about its connection, in the order things happen. */
 export interface TransportSink {
   /**
-   * Bytes from the peer. With `transientChunks` the chunk's memory is reused
-   * once this returns: whatever must outlive the call is copied.
+   * Bytes from the peer: chunk[0, length). With `transientChunks` the chunk's
+   * memory is reused once this returns: whatever must outlive the call is
+   * copied. (A length instead of a view of exactly the bytes read: a view
+   * per read costs a typed-array allocation.)
    */
-  onData(chunk: Buffer): void;
+  onData(chunk: Buffer, length: number): void;
   /** Everything written has gone to the kernel; reading may resume. */
   onDrain(): void;
   /** The peer finished sending (EOF) or the connection failed; the transport is closing. */

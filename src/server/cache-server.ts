@@ -69,6 +69,8 @@ export class CacheServer implements ServerHooks, StatsSource {
   readonly #onShutdownCommand: ((graceful: boolean) => void) | undefined;
   #nextConnectionId = 1;
   #io: ServerIoMode = 'stream';
+  /** Set by close(): told when the last connection has closed. */
+  #onLastClose: (() => void) | undefined;
 
   constructor(options: CacheServerOptions) {
     this.config = options.config;
@@ -149,6 +151,7 @@ export class CacheServer implements ServerHooks, StatsSource {
       onClose: () => {
         this.#connections.delete(connection);
         counters.currConnections--;
+        if (this.#connections.size === 0) this.#onLastClose?.();
       },
     });
     this.#connections.add(connection);
@@ -191,15 +194,24 @@ export class CacheServer implements ServerHooks, StatsSource {
     this.#loopDelay.reset();
   }
 
-  /** Stop accepting, flush what each connection has rendered, close them all. */
+  /**
+   * Stop accepting, flush what each connection has rendered, close them all;
+   * resolves once every connection is closed (those still open after 2 s are
+   * destroyed). Direct connections are not counted by net.Server, so its
+   * close callback alone would not wait for them.
+   */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const listenerClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const connectionsClosed = new Promise<void>((resolve) => {
+      this.#onLastClose = resolve;
+      if (this.#connections.size === 0) resolve();
+    });
     for (const connection of this.#connections) connection.end();
     const deadline = setTimeout(() => {
       for (const connection of this.#connections) connection.transport.destroy();
     }, 2000);
     deadline.unref();
-    await closed;
+    await Promise.all([listenerClosed, connectionsClosed]);
     clearTimeout(deadline);
     this.#loopDelay.disable();
     this.#logger.info('closed');

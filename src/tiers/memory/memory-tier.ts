@@ -1,16 +1,26 @@
 // L1: the in-memory tier. Items live in off-heap slab pages (slab-pages.ts),
-// their metadata in typed-array columns (item-table.ts), their order in a
-// pluggable evictor (one queue per slab class). This file owns the byte
-// budget and the policy for finding room: free chunk, pooled page, new page,
-// then eviction of the globally oldest class candidate, moving a whole page
-// between classes when the victim lives in another class.
+// their metadata in one typed-array record per slot (item-table.ts), their
+// order in a pluggable evictor (one queue per slab class). This file owns the
+// byte budget and the policy for finding room: free chunk, pooled page, new
+// page, then eviction of the globally oldest class candidate, moving a whole
+// page between classes when the victim lives in another class.
 //
 // It does not know memcached semantics: expiry, CAS rules and flush belong to
 // CacheCore, which gets slot numbers from here and reads through them.
 
 import { ConfigError } from '../../errors.js';
 import { createEvictor, type EvictionPolicy, type Evictor } from './evictor.js';
-import { ITEM_COLUMN_BYTES, ItemTable } from './item-table.js';
+import {
+  CHAIN_NEXT,
+  CHUNK_OFFSET,
+  HASH,
+  ITEM_COLUMN_BYTES,
+  ItemTable,
+  KEY,
+  KEY_LENGTH_MASK,
+  PAGE,
+  SLOT_WORDS,
+} from './item-table.js';
 import { keyEqualsAt, keyHash, keyHashAt } from './key-hash.js';
 import { classForBytes, slabChunkSizes } from './slab-classes.js';
 import { SlabPages } from './slab-pages.js';
@@ -42,7 +52,7 @@ export const NO_MEMORY = -1;
 export const TOO_LARGE = -2;
 /** The slot id written in front of each item's key, so a page can be emptied by walking it. */
 export const ITEM_HEADER_BYTES = 4;
-/** memcached's KEY_MAX_LENGTH; the keyLength column is a byte. */
+/** memcached's KEY_MAX_LENGTH; an item record keeps the key length in a byte. */
 export const MAX_KEY_BYTES = 250;
 
 const MIB = 1024 * 1024;
@@ -190,11 +200,11 @@ export class MemoryTier {
     const classId = classForBytes(this.#chunkSizes, footprint);
     const table = this.#table;
     let slot = this.#find(key, 0, keyLength, hash);
-    if (slot >= 0 && this.#pages.classOf(table.page[slot]!) === classId) {
+    if (slot >= 0 && this.#pages.classOf(table.page(slot)) === classId) {
       // Same class: rewrite in place. The slot keeps its chunk and hash link;
       // for the evictor it is a new item, as memcached replaces the item.
       this.#evictor.remove(slot);
-      this.#itemBytes -= ITEM_HEADER_BYTES + keyLength + table.valueLength[slot]!;
+      this.#itemBytes -= ITEM_HEADER_BYTES + keyLength + table.valueLength(slot);
     } else {
       const existing = slot;
       // The slot first: making room for it may empty pages, and a page handed
@@ -206,25 +216,17 @@ export class MemoryTier {
         return NO_MEMORY;
       }
       // Room-making may have evicted the old item; if not, the new one replaces it now.
-      if (existing >= 0 && table.keyLength[existing]! > 0) this.#unlink(existing);
+      if (existing >= 0 && table.keyLength(existing) > 0) this.#unlink(existing);
       const offset = this.#pages.takeChunk(page);
-      table.page[slot] = page;
-      table.chunkOffset[slot] = offset;
-      table.keyLength[slot] = keyLength;
-      table.hash[slot] = hash;
+      table.place(slot, hash, keyLength, page, offset);
       table.link(slot);
       const buffer = this.#pages.buffer(page);
       buffer.writeUInt32LE(slot, offset);
       key.copy(buffer, offset + ITEM_HEADER_BYTES);
     }
-    const buffer = this.#pages.buffer(table.page[slot]!);
-    value.copy(buffer, table.chunkOffset[slot]! + ITEM_HEADER_BYTES + keyLength);
-    table.valueLength[slot] = value.length;
-    table.flags[slot] = flags;
-    table.exptime[slot] = exptime;
-    table.cas[slot] = cas;
-    table.lastAccess[slot] = nowSeconds;
-    table.fetched[slot] = 0;
+    const buffer = this.#pages.buffer(table.page(slot));
+    value.copy(buffer, table.chunkOffset(slot) + ITEM_HEADER_BYTES + keyLength);
+    table.setItem(slot, value.length, flags, exptime, cas, nowSeconds);
     this.#evictor.insert(slot, classId);
     this.#itemBytes += footprint;
     return slot;
@@ -237,67 +239,66 @@ export class MemoryTier {
   /** A read or touch of the item: bumps it in the evictor and marks it fetched. */
   access(slot: number, nowSeconds: number): void {
     this.#evictor.access(slot);
-    this.#table.lastAccess[slot] = nowSeconds;
-    this.#table.fetched[slot] = 1;
+    this.#table.access(slot, nowSeconds);
   }
 
   /** True once the item was accessed since it was stored (memcached's ITEM_FETCHED). */
   fetched(slot: number): boolean {
-    return this.#table.fetched[slot] === 1;
+    return this.#table.fetched(slot);
   }
 
   keyLength(slot: number): number {
-    return this.#table.keyLength[slot]!;
+    return this.#table.keyLength(slot);
   }
 
   valueLength(slot: number): number {
-    return this.#table.valueLength[slot]!;
+    return this.#table.valueLength(slot);
   }
 
   flags(slot: number): number {
-    return this.#table.flags[slot]!;
+    return this.#table.flags(slot);
   }
 
   exptime(slot: number): number {
-    return this.#table.exptime[slot]!;
+    return this.#table.exptime(slot);
   }
 
   cas(slot: number): number {
-    return this.#table.cas[slot]!;
+    return this.#table.cas(slot);
   }
 
   lastAccess(slot: number): number {
-    return this.#table.lastAccess[slot]!;
+    return this.#table.lastAccess(slot);
   }
 
   setExptime(slot: number, exptime: number): void {
-    this.#table.exptime[slot] = exptime;
+    this.#table.setExptime(slot, exptime);
   }
 
   setCas(slot: number, cas: number): void {
-    this.#table.cas[slot] = cas;
+    this.#table.setCas(slot, cas);
   }
 
   copyValue(slot: number, target: Buffer, targetOffset: number): number {
     const start = this.#valueStart(slot);
-    return copyBytes(this.#pageOf(slot), start, this.#table.valueLength[slot]!, target, targetOffset);
+    return copyBytes(this.#pageOf(slot), start, this.#table.valueLength(slot), target, targetOffset);
   }
 
   copyKey(slot: number, target: Buffer, targetOffset: number): number {
-    const start = this.#table.chunkOffset[slot]! + ITEM_HEADER_BYTES;
-    return copyBytes(this.#pageOf(slot), start, this.#table.keyLength[slot]!, target, targetOffset);
+    const start = this.#table.chunkOffset(slot) + ITEM_HEADER_BYTES;
+    return copyBytes(this.#pageOf(slot), start, this.#table.keyLength(slot), target, targetOffset);
   }
 
   /** A view into the page, valid only until the next mutation of the tier. */
   valueView(slot: number): Buffer {
     const start = this.#valueStart(slot);
-    return this.#pageOf(slot).subarray(start, start + this.#table.valueLength[slot]!);
+    return this.#pageOf(slot).subarray(start, start + this.#table.valueLength(slot));
   }
 
   /** Same length only: incr/decr rewrite digits in place. */
   overwriteValue(slot: number, source: Buffer): void {
-    if (source.length !== this.#table.valueLength[slot]) {
-      throw new RangeError(`overwriteValue: length ${source.length} != ${this.#table.valueLength[slot]}`);
+    if (source.length !== this.#table.valueLength(slot)) {
+      throw new RangeError(`overwriteValue: length ${source.length} != ${this.#table.valueLength(slot)}`);
     }
     source.copy(this.#pageOf(slot), this.#valueStart(slot));
   }
@@ -313,7 +314,7 @@ export class MemoryTier {
       if (this.#pages.releasePooledPage()) continue;
       const victim = this.#oldestCandidate(-1);
       if (victim < 0) break;
-      this.#evictPage(this.#table.page[victim]!);
+      this.#evictPage(this.#table.page(victim));
     }
     if (this.allocatedBytes > this.#maxBytes && this.itemCount === 0) {
       // Only columns and page bookkeeping are left, and no slot is held by anyone.
@@ -334,7 +335,7 @@ export class MemoryTier {
   forEachSlot(fn: (slot: number) => void): void {
     const capacity = this.#table.capacity;
     for (let slot = 0; slot < capacity; slot++) {
-      if (this.#table.keyLength[slot]! > 0) fn(slot);
+      if (this.#table.keyLength(slot) > 0) fn(slot);
     }
   }
 
@@ -353,7 +354,7 @@ export class MemoryTier {
         usedChunks,
         freeChunks: this.#pages.classChunks(classId) - usedChunks,
         evicted: this.#classEvicted[classId]!,
-        oldestAccess: candidate < 0 ? 0 : this.#table.lastAccess[candidate]!,
+        oldestAccess: candidate < 0 ? 0 : this.#table.lastAccess(candidate),
       });
     }
     return stats;
@@ -362,13 +363,19 @@ export class MemoryTier {
   #find(buf: Buffer, keyStart: number, keyEnd: number, hash: number): number {
     const table = this.#table;
     const keyLength = keyEnd - keyStart;
+    // The hottest loop of a get: the record words are read in place (one
+    // multiply per slot; a record's fields share a cache line or two) rather
+    // than through ItemTable's accessors. page and chunkOffset are below 2^31,
+    // so their int32 reads need no >>> 0.
+    const words = table.words;
     let slot = table.chainHead(hash);
     while (slot >= 0) {
-      if (table.hash[slot] === hash && table.keyLength[slot] === keyLength) {
-        const start = table.chunkOffset[slot]! + ITEM_HEADER_BYTES;
-        if (keyEqualsAt(buf, keyStart, keyEnd, this.#pages.buffer(table.page[slot]!), start)) return slot;
+      const at = slot * SLOT_WORDS;
+      if (words[at + HASH] === hash && (words[at + KEY]! & KEY_LENGTH_MASK) === keyLength) {
+        const start = words[at + CHUNK_OFFSET]! + ITEM_HEADER_BYTES;
+        if (keyEqualsAt(buf, keyStart, keyEnd, this.#pages.buffer(words[at + PAGE]!), start)) return slot;
       }
-      slot = table.chainNext[slot]!;
+      slot = words[at + CHAIN_NEXT]!;
     }
     return -1;
   }
@@ -412,8 +419,8 @@ export class MemoryTier {
       if (this.#addPage(classId)) return pages.pageWithFreeChunk(classId);
       const victim = this.#oldestCandidate(classId);
       if (victim < 0) return -1;
-      if (pages.classOf(this.#table.page[victim]!) === classId) this.#evict(victim);
-      else this.#evictPage(this.#table.page[victim]!);
+      if (pages.classOf(this.#table.page(victim)) === classId) this.#evict(victim);
+      else this.#evictPage(this.#table.page(victim));
     }
   }
 
@@ -476,12 +483,12 @@ export class MemoryTier {
    */
   #oldestCandidate(preferredClass: number): number {
     let victim = preferredClass >= 0 ? this.#evictor.candidate(preferredClass) : -1;
-    let oldest = victim >= 0 ? this.#table.lastAccess[victim]! : Number.POSITIVE_INFINITY;
+    let oldest = victim >= 0 ? this.#table.lastAccess(victim) : Number.POSITIVE_INFINITY;
     for (let classId = 0; classId < this.#chunkSizes.length; classId++) {
       const candidate = this.#evictor.candidate(classId);
-      if (candidate >= 0 && this.#table.lastAccess[candidate]! < oldest) {
+      if (candidate >= 0 && this.#table.lastAccess(candidate) < oldest) {
         victim = candidate;
-        oldest = this.#table.lastAccess[candidate]!;
+        oldest = this.#table.lastAccess(candidate);
       }
     }
     return victim;
@@ -498,9 +505,9 @@ export class MemoryTier {
       const slot = buffer.readUInt32LE(offset);
       if (
         slot < table.capacity &&
-        table.keyLength[slot]! > 0 &&
-        table.page[slot] === page &&
-        table.chunkOffset[slot] === offset
+        table.keyLength(slot) > 0 &&
+        table.page(slot) === page &&
+        table.chunkOffset(slot) === offset
       ) {
         this.#evict(slot);
       }
@@ -510,17 +517,17 @@ export class MemoryTier {
   #evict(slot: number): void {
     this.#onEvict?.(slot);
     this.#evictions++;
-    if (this.#table.fetched[slot] === 0) this.#evictedUnfetched++;
-    this.#classEvicted[this.#pages.classOf(this.#table.page[slot]!)]!++;
+    if (!this.#table.fetched(slot)) this.#evictedUnfetched++;
+    this.#classEvicted[this.#pages.classOf(this.#table.page(slot))]!++;
     this.#unlink(slot);
   }
 
   #unlink(slot: number): void {
     const table = this.#table;
-    this.#itemBytes -= ITEM_HEADER_BYTES + table.keyLength[slot]! + table.valueLength[slot]!;
+    this.#itemBytes -= ITEM_HEADER_BYTES + table.keyLength(slot) + table.valueLength(slot);
     table.unlink(slot);
     this.#evictor.remove(slot);
-    this.#pages.releaseChunk(table.page[slot]!, table.chunkOffset[slot]!);
+    this.#pages.releaseChunk(table.page(slot), table.chunkOffset(slot));
     table.freeSlot(slot);
     this.#onFree?.(slot);
   }
@@ -535,11 +542,11 @@ export class MemoryTier {
   }
 
   #pageOf(slot: number): Buffer {
-    return this.#pages.buffer(this.#table.page[slot]!);
+    return this.#pages.buffer(this.#table.page(slot));
   }
 
   #valueStart(slot: number): number {
-    return this.#table.chunkOffset[slot]! + ITEM_HEADER_BYTES + this.#table.keyLength[slot]!;
+    return this.#table.chunkOffset(slot) + ITEM_HEADER_BYTES + this.#table.keyLength(slot);
   }
 
   #checkedMaxBytes(maxBytes: number): number {

@@ -5,30 +5,29 @@ import { ItemTable } from '../../../src/tiers/memory/item-table.js';
 /** Every slot reachable from the chain of `hash`. */
 function chain(table: ItemTable, hash: number): number[] {
   const slots: number[] = [];
-  for (let slot = table.chainHead(hash); slot >= 0; slot = table.chainNext[slot]!) slots.push(slot);
+  for (let slot = table.chainHead(hash); slot >= 0; slot = table.chainNext(slot)) slots.push(slot);
   return slots;
 }
 
 function insert(table: ItemTable, hash: number): number {
   const slot = table.allocSlot();
   if (slot < 0) return slot;
-  table.hash[slot] = hash;
-  table.keyLength[slot] = 1;
+  table.place(slot, hash, 1, 0, 0);
   table.link(slot);
   return slot;
 }
 
 describe('ItemTable', () => {
-  it('grows within its reserve without replacing the columns', () => {
+  it('grows within its reserve without replacing the records', () => {
     const table = new ItemTable(0, 1000);
-    const hashColumn = table.hash;
+    const records = table.words;
     table.grow(10);
     table.grow(600);
     expect(table.capacity).toBe(600);
     expect(table.reserve).toBe(1000);
-    expect(table.hash).toBe(hashColumn);
+    expect(table.words).toBe(records);
     table.grow(2000);
-    expect(table.hash).not.toBe(hashColumn);
+    expect(table.words).not.toBe(records);
     expect(table.reserve).toBe(2000);
   });
 
@@ -88,6 +87,61 @@ describe('ItemTable', () => {
           expect(chain(table, hash).filter((s) => s === slot)).toHaveLength(1);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('keeps every field of a record apart, whatever the values', () => {
+    const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
+    const cas = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+    const fields = fc.record({
+      hash: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      keyLength: fc.integer({ min: 1, max: 250 }),
+      page: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      chunkOffset: fc.integer({ min: 0, max: 2 ** 30 }),
+      valueLength: fc.integer({ min: 0, max: 2 ** 30 }),
+      flags: u32,
+      exptime: u32,
+      cas,
+      lastAccess: u32,
+      nextCas: cas,
+      accessedAt: u32,
+    });
+    fc.assert(
+      fc.property(fc.array(fields, { minLength: 3, maxLength: 3 }), (items) => {
+        const table = new ItemTable(3);
+        const read = (slot: number) => [
+          table.hash(slot),
+          table.keyLength(slot),
+          table.page(slot),
+          table.chunkOffset(slot),
+          table.valueLength(slot),
+          table.flags(slot),
+          table.exptime(slot),
+          table.cas(slot),
+          table.lastAccess(slot),
+          table.fetched(slot),
+        ];
+        items.forEach((f, slot) => {
+          table.place(slot, f.hash, f.keyLength, f.page, f.chunkOffset);
+          table.setItem(slot, f.valueLength, f.flags, f.exptime, f.cas, f.lastAccess);
+        });
+        items.forEach((f, slot) => {
+          const stored = [f.hash, f.keyLength, f.page, f.chunkOffset, f.valueLength, f.flags, f.exptime];
+          expect(read(slot)).toEqual([...stored, f.cas, f.lastAccess, false]);
+          table.access(slot, f.accessedAt);
+          table.setCas(slot, f.nextCas);
+          expect(read(slot)).toEqual([...stored, f.nextCas, f.accessedAt, true]);
+          table.setExptime(slot, f.flags);
+          expect(table.exptime(slot)).toBe(f.flags);
+          table.setItem(slot, f.valueLength, f.flags, f.exptime, f.cas, f.lastAccess);
+          expect(read(slot)).toEqual([...stored, f.cas, f.lastAccess, false]);
+        });
+        table.freeSlot(1);
+        expect(table.keyLength(1)).toBe(0);
+        expect(read(0)[1]).toBe(items[0]!.keyLength);
+        expect(read(2)[1]).toBe(items[2]!.keyLength);
+      }),
+      { numRuns: 300 },
     );
   });
 });

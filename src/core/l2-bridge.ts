@@ -11,7 +11,7 @@
 
 import type { ItemStore } from '../tiers/level/item-store.js';
 import type { ItemRecord } from '../tiers/level/record-codec.js';
-import type { MemoryTier } from '../tiers/memory/memory-tier.js';
+import { MAX_KEY_BYTES, type MemoryTier } from '../tiers/memory/memory-tier.js';
 import { L2Reclaimer } from '../ttl/l2-reclaimer.js';
 import { BloomFilter } from './bloom-filter.js';
 
@@ -58,7 +58,8 @@ export function decodeU64(bytes: Buffer | undefined): number {
   return bytes === undefined || bytes.length !== 8 ? 0 : Number(bytes.readBigUInt64BE(0));
 }
 
-type Waiter = (authoritative: boolean) => void;
+/** `promoted` is the item this read put into L1, if it did. */
+type Waiter = (authoritative: boolean, promoted: ItemRecord | undefined) => void;
 
 interface ReadInFlight {
   dirty: boolean;
@@ -79,6 +80,8 @@ export class L2Bridge {
   /** Until the start-up key scan is done the filter is incomplete, so every miss asks L2. */
   #bloomReady = false;
   readonly #clean = new Set<string>();
+  /** Holds a victim's key in demote(); keys are at most 250 bytes. */
+  readonly #keyScratch = Buffer.allocUnsafe(MAX_KEY_BYTES);
   readonly #reads = new Map<string, ReadInFlight>();
   readonly #maxPendingBytes: number;
   #isLive: LivenessCheck = () => true;
@@ -143,15 +146,17 @@ export class L2Bridge {
 
   /**
    * Loads key from L2 into L1 if L2 has a live, current copy, then runs op
-   * synchronously in the same continuation. Never rejects for an L2 failure:
-   * a failed read is a miss.
+   * synchronously in the same continuation. op is given the item the read
+   * promoted (undefined if none): a reader whose L1 slot still holds that
+   * write (same CAS) may answer with its value instead of copying it out of
+   * L1 again. Never rejects for an L2 failure: a failed read is a miss.
    */
-  withResident<T>(key: Buffer, op: () => T): Promise<T> {
+  withResident<T>(key: Buffer, op: (promoted: ItemRecord | undefined) => T): Promise<T> {
     const id = key.toString('latin1');
     this.stats.l2Reads++;
     return new Promise<T>((resolve, reject) => {
       const attempt = (reloads: number): void => {
-        this.#load(key, id, (authoritative) => {
+        this.#load(key, id, (authoritative, promoted) => {
           // A mutation during the read won; if it has since left L1 again (evicted to
           // L2, say), read once more rather than miss an item that exists.
           if (!authoritative && reloads < MAX_RELOADS && this.#memory.find(key) < 0 && this.mayHold(key)) {
@@ -159,7 +164,7 @@ export class L2Bridge {
             return;
           }
           try {
-            resolve(op());
+            resolve(op(promoted));
           } catch (error) {
             reject(error);
           }
@@ -185,6 +190,7 @@ export class L2Bridge {
 
   #finishLoad(key: Buffer, id: string, entry: ReadInFlight, item: ItemRecord | undefined): void {
     this.#reads.delete(id);
+    let promoted: ItemRecord | undefined;
     if (!entry.dirty) {
       if (item === undefined) {
         this.stats.l2Misses++;
@@ -192,13 +198,14 @@ export class L2Bridge {
         this.stats.l2Misses++;
         this.store.remove(key);
       } else if (this.#memory.find(key) < 0 && this.#promote(key, item)) {
+        promoted = item;
         this.stats.l2Hits++;
         this.stats.l2Promotions++;
         // Write-through keeps every L1 item in L2 anyway; overflow remembers the copy is current.
         if (this.mode === 'overflow') this.#clean.add(id);
       }
     }
-    for (const waiter of entry.waiters) waiter(!entry.dirty);
+    for (const waiter of entry.waiters) waiter(!entry.dirty, promoted);
   }
 
   /** After L1 stored a new value (or exptime, or CAS) for key in `slot`. */
@@ -263,10 +270,13 @@ export class L2Bridge {
   demote(slot: number): void {
     if (this.mode === 'write-through') return;
     const memory = this.#memory;
-    const key = Buffer.allocUnsafe(memory.keyLength(slot));
-    memory.copyKey(slot, key, 0);
-    if (this.#clean.delete(key.toString('latin1'))) return;
+    // The key goes through a scratch buffer: in a read-heavy steady state most
+    // victims are clean, and their eviction then allocates only the Set's string.
+    const scratch = this.#keyScratch;
+    const length = memory.copyKey(slot, scratch, 0);
+    if (this.#clean.delete(scratch.toString('latin1', 0, length))) return;
     if (!this.#isLive(memory.cas(slot), memory.exptime(slot))) return;
+    const key = Buffer.from(scratch.subarray(0, length));
     this.#bloom.add(key);
     this.store.write(key, this.#copyItem(slot));
     this.stats.l2Demotions++;

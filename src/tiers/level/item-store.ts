@@ -7,7 +7,7 @@
 
 import { LevelIoError, RecordCorruptError } from './level-errors.js';
 import { LevelStore, type LevelStoreOptions } from './level-store.js';
-import { decodeRecord, encodeRecord, type ItemRecord } from './record-codec.js';
+import { decodeRecordInline, encodeRecord, type ItemRecord } from './record-codec.js';
 
 export interface ItemStoreOptions extends LevelStoreOptions {
   /** Values at least this long are LZ4-compressed when that saves space. */
@@ -78,33 +78,47 @@ export class ItemStore {
   }
 
   /**
-   * The item last written for key, or undefined. Throws LevelIoError when the
-   * read fails; a corrupt record is counted, reported, deleted and read as a miss.
+   * The item last written for key, or undefined. Rejects with LevelIoError
+   * when the read fails; a corrupt record is counted, reported, deleted and
+   * read as a miss. Raw and small values decode inline (decodeRecordInline),
+   * without a promise of their own.
    */
-  async read(key: Buffer): Promise<ItemRecord | undefined> {
+  read(key: Buffer): Promise<ItemRecord | undefined> {
     const id = key.toString('latin1');
     const encoding = this.#encoding.get(id);
-    if (encoding !== undefined) return encoding.item;
+    if (encoding !== undefined) return Promise.resolve(encoding.item);
     const mark = { touched: false };
     this.#reading.set(id, mark);
-    try {
-      const record = await this.store.get(key);
-      if (record === undefined) return undefined;
-      return await decodeRecord(record);
-    } catch (error) {
-      if (error instanceof RecordCorruptError) {
-        this.counters.corruptRecords++;
-        if (!mark.touched) this.store.enqueueDel(key);
-        this.#onCorrupt?.(key, error);
-        return undefined;
-      }
-      this.counters.readErrors++;
-      throw error instanceof LevelIoError
-        ? error
-        : new LevelIoError(`L2 read failed: ${(error as Error).message}`, { op: 'get' }, { cause: error });
-    } finally {
+    const done = (): void => {
       if (this.#reading.get(id) === mark) this.#reading.delete(id);
+    };
+    return this.store
+      .get(key)
+      .then((record) => (record === undefined ? undefined : decodeRecordInline(record)))
+      .then(
+        (item) => {
+          done();
+          return item;
+        },
+        (error: unknown) => {
+          done();
+          return this.#readFailed(key, mark, error);
+        },
+      );
+  }
+
+  /** A corrupt record reads as a miss (and goes, unless a write came meanwhile); anything else is an I/O error. */
+  #readFailed(key: Buffer, mark: { touched: boolean }, error: unknown): undefined {
+    if (error instanceof RecordCorruptError) {
+      this.counters.corruptRecords++;
+      if (!mark.touched) this.store.enqueueDel(key);
+      this.#onCorrupt?.(key, error);
+      return undefined;
     }
+    this.counters.readErrors++;
+    throw error instanceof LevelIoError
+      ? error
+      : new LevelIoError(`L2 read failed: ${(error as Error).message}`, { op: 'get' }, { cause: error });
   }
 
   /** Queues item for L2; read() returns it from now on. The store keeps item.value: pass a copy. */

@@ -80,6 +80,16 @@ class PendingBatch {
   }
 }
 
+/** Reads waiting for the next getMany: keys (data-key form) and their promises' settlers. */
+class ReadBatch {
+  readonly keys: Buffer[] = [];
+  readonly resolves: ((record: Buffer | undefined) => void)[] = [];
+  readonly rejects: ((error: LevelIoError) => void)[] = [];
+}
+
+/** A batch this large goes at once rather than at the end of the turn (bounds its latency and size). */
+const READ_BATCH_MAX_KEYS = 256;
+
 export const DEFAULT_FLUSH_INTERVAL_MS = 5;
 export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
 
@@ -99,6 +109,8 @@ export class LevelStore {
   /** Tail of the chain that runs DB mutations one at a time; never rejects. */
   #exclusiveTail: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Reads queued for the getMany at the end of this event-loop turn. */
+  #reads = new ReadBatch();
 
   #meta: StoreMeta;
   #evictions = 0;
@@ -159,20 +171,28 @@ export class LevelStore {
     };
   }
 
-  /** The record last written for `key`, including writes not yet flushed. */
-  async get(key: Buffer): Promise<Buffer | undefined> {
-    this.#assertOpen();
-    const id = key.toString('latin1');
-    const pending = this.#pending.writes.get(id) ?? this.#inFlight?.writes.get(id);
-    if (pending !== undefined) return pending.record;
-    let entry: Buffer | undefined;
-    try {
-      entry = await this.#db.get(dataKey(key));
-    } catch (cause) {
-      throw new LevelIoError(`L2 read failed: ${(cause as Error).message}`, { op: 'get' }, { cause });
+  /**
+   * The record last written for `key`, including writes not yet flushed.
+   * Reads that miss the pending batches wait for the end of the event-loop
+   * turn and go to LevelDB together, as one getMany: one trip to the libuv
+   * pool per turn instead of one per key (see #issueReads).
+   */
+  get(key: Buffer): Promise<Buffer | undefined> {
+    if (this.#closed) return Promise.reject(closedError());
+    // No string for the lookup while nothing is queued (a read-only load).
+    if (this.#pending.writes.size > 0 || this.#inFlight !== undefined) {
+      const id = key.toString('latin1');
+      const pending = this.#pending.writes.get(id) ?? this.#inFlight?.writes.get(id);
+      if (pending !== undefined) return Promise.resolve(pending.record);
     }
-    if (entry === undefined || decodeDataEntryHeader(entry) === undefined) return undefined;
-    return entry.subarray(DATA_HEADER_BYTES);
+    const reads = this.#reads;
+    if (reads.keys.length === 0) setImmediate(this.#issueReads);
+    reads.keys.push(dataKey(key));
+    return new Promise((resolve, reject) => {
+      reads.resolves.push(resolve);
+      reads.rejects.push(reject);
+      if (reads.keys.length >= READ_BATCH_MAX_KEYS) this.#issueReads();
+    });
   }
 
   /** Writes and waits until the record is in LevelDB. The store keeps `record`; do not mutate it. */
@@ -249,6 +269,8 @@ export class LevelStore {
     // Closed first, so nothing new is queued behind the final flush.
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    // Reads queued this turn go now, while the DB is open (it waits for them to finish).
+    this.#issueReads();
     try {
       await this.flush();
     } finally {
@@ -375,9 +397,48 @@ export class LevelStore {
     return run;
   }
 
+  /**
+   * Sends the reads queued this turn as one getMany. It runs from
+   * setImmediate, i.e. after the poll phase has handed every readable socket
+   * its data, so the gets of all connections served in a turn share a pool
+   * hop: on a busy server that hop (a wake-up and two context switches) cost
+   * more than LevelDB's lookup itself. A write queued after a read was
+   * issued may or may not be visible to it, as with one get per key; callers
+   * allow for that (L2Bridge marks its reads dirty on any mutation).
+   */
+  readonly #issueReads = (): void => {
+    const reads = this.#reads;
+    if (reads.keys.length === 0) return;
+    this.#reads = new ReadBatch();
+    this.#db.getMany(reads.keys).then(
+      (entries) => {
+        for (let i = 0; i < entries.length; i++) {
+          const entry = entries[i];
+          const record =
+            entry === undefined || decodeDataEntryHeader(entry) === undefined
+              ? undefined
+              : entry.subarray(DATA_HEADER_BYTES);
+          reads.resolves[i]!(record);
+        }
+      },
+      (cause: unknown) => {
+        const error = new LevelIoError(
+          `L2 read failed: ${(cause as Error).message}`,
+          { op: 'get', keys: reads.keys.length },
+          { cause },
+        );
+        for (const reject of reads.rejects) reject(error);
+      },
+    );
+  };
+
   #assertOpen(): void {
-    if (this.#closed) throw new LevelIoError('L2 store is closed', { op: 'use-after-close' });
+    if (this.#closed) throw closedError();
   }
+}
+
+function closedError(): LevelIoError {
+  return new LevelIoError('L2 store is closed', { op: 'use-after-close' });
 }
 
 /** Empties the DB but keeps counting seqs upward, so order keys never repeat; meta and aux stay. */

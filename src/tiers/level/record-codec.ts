@@ -140,9 +140,43 @@ export function decodeRecordHeader(bytes: Buffer): RecordHeader {
  * into `bytes` (no copy), so the caller must not reuse `bytes` afterwards.
  */
 export async function decodeRecord(bytes: Buffer, options: DecodeOptions = {}): Promise<ItemRecord> {
+  return decodeRecordInline(bytes, options);
+}
+
+/**
+ * decodeRecord without a promise when none is needed: a raw value, or an lz4
+ * one below asyncMinBytes, is decoded on the spot (an L2 hit of a 4 KiB value
+ * then costs no microtask here); only a large lz4 value returns a Promise, as
+ * it is decompressed on the libuv pool. Throws RecordCorruptError (or
+ * rejects with it, for the pool case).
+ */
+export function decodeRecordInline(
+  bytes: Buffer,
+  options: DecodeOptions = {},
+): ItemRecord | Promise<ItemRecord> {
   const header = decodeRecordHeader(bytes);
   const payload = bytes.subarray(HEADER_BYTES);
-  const value = await decodePayload(header, payload, options.asyncMinBytes ?? DEFAULT_ASYNC_MIN_BYTES);
+  const expected = header.originalLength;
+  if (header.compression === 'lz4' && expected >= (options.asyncMinBytes ?? DEFAULT_ASYNC_MIN_BYTES)) {
+    checkLz4Prefix(payload, expected);
+    return uncompress(payload).then(
+      (value) => checkedItem(bytes, header, value),
+      (cause: unknown) => {
+        throw corrupt('lz4 payload does not decompress', { payloadLength: payload.length }, cause);
+      },
+    );
+  }
+  return checkedItem(bytes, header, decodePayloadSync(header, payload));
+}
+
+function checkedItem(bytes: Buffer, header: RecordHeader, value: Buffer): ItemRecord {
+  const expected = header.originalLength;
+  if (value.length !== expected) {
+    throw corrupt(`lz4 payload inflated to ${value.length} bytes, header says ${expected}`, {
+      inflatedLength: value.length,
+      originalLength: expected,
+    });
+  }
   const storedCrc = bytes.readUInt32LE(22);
   const actualCrc = crc32c(value);
   if (storedCrc !== actualCrc) {
@@ -151,7 +185,7 @@ export async function decodeRecord(bytes: Buffer, options: DecodeOptions = {}): 
   return { value, flags: header.flags, exptime: header.exptime, cas: header.cas };
 }
 
-async function decodePayload(header: RecordHeader, payload: Buffer, asyncMin: number): Promise<Buffer> {
+function decodePayloadSync(header: RecordHeader, payload: Buffer): Buffer {
   const expected = header.originalLength;
   switch (header.compression) {
     case 'none':
@@ -162,32 +196,29 @@ async function decodePayload(header: RecordHeader, payload: Buffer, asyncMin: nu
         });
       }
       return payload;
-    case 'lz4': {
-      // Check lz4's own size prefix first: a corrupt one would make the
-      // decompressor allocate up to 4 GiB before failing.
-      const prefixed = payload.length >= 4 ? payload.readUInt32LE(0) : -1;
-      if (prefixed !== expected) {
-        throw corrupt(`lz4 size prefix ${prefixed} does not match original length ${expected}`, {
-          prefixed,
-          originalLength: expected,
-        });
-      }
-      let value: Buffer;
+    case 'lz4':
+      checkLz4Prefix(payload, expected);
       try {
-        value = expected >= asyncMin ? await uncompress(payload) : uncompressSync(payload);
+        return uncompressSync(payload);
       } catch (cause) {
         throw corrupt('lz4 payload does not decompress', { payloadLength: payload.length }, cause);
       }
-      if (value.length !== expected) {
-        throw corrupt(`lz4 payload inflated to ${value.length} bytes, header says ${expected}`, {
-          inflatedLength: value.length,
-          originalLength: expected,
-        });
-      }
-      return value;
-    }
     default:
       return assertNever(header.compression);
+  }
+}
+
+/**
+ * lz4's own size prefix must match the header: a corrupt one would make the
+ * decompressor allocate up to 4 GiB before failing.
+ */
+function checkLz4Prefix(payload: Buffer, expected: number): void {
+  const prefixed = payload.length >= 4 ? payload.readUInt32LE(0) : -1;
+  if (prefixed !== expected) {
+    throw corrupt(`lz4 size prefix ${prefixed} does not match original length ${expected}`, {
+      prefixed,
+      originalLength: expected,
+    });
   }
 }
 

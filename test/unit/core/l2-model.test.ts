@@ -267,3 +267,48 @@ describe('CacheCore over L1 + L2 against a Map model', () => {
     );
   });
 });
+
+describe('CacheCore over L1 + L2: commands that wait for the same L2 read', () => {
+  /** A core whose L1 no longer holds `key` (set, then pushed out to L2 by other items). */
+  async function withKeyInL2(key: Buffer, value: string) {
+    const tiered = await tieredCore(new ManualClock(), 'overflow');
+    expect(tiered.core.store('set', key, Buffer.from(value), 3, 0, 0n)).toBe('stored');
+    for (let i = 0; tiered.core.memory.find(key) >= 0; i++) {
+      tiered.core.store('set', Buffer.from(`filler-${i}`), Buffer.alloc(16_000, i), 0, 0, 0n);
+    }
+    await tiered.store.flush();
+    return tiered;
+  }
+
+  it('a get queued behind an append answers the appended value, not the record it read', async () => {
+    const key = Buffer.from('racing');
+    const { core, store } = await withKeyInL2(key, 'hello');
+    try {
+      const appended = core.store('append', key, Buffer.from(' world'), 0, 0, 0n);
+      const got = core.get(key);
+      expect(typeof got).not.toBe('number');
+      expect(await appended).toBe('stored');
+      const found = (await got) as FoundItem | undefined;
+      expect(found?.value.toString()).toBe('hello world');
+      expect(found?.flags).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a get ahead of an append answers the value it read, and keeps it after the append', async () => {
+    const key = Buffer.from('racing');
+    const { core, store } = await withKeyInL2(key, 'hello');
+    try {
+      const got = core.get(key);
+      const appended = core.store('append', key, Buffer.from(' world'), 0, 0, 0n);
+      expect(typeof got).not.toBe('number');
+      const found = (await got) as FoundItem | undefined;
+      expect(await appended).toBe('stored');
+      expect(found?.value.toString()).toBe('hello');
+      expect((await read(core, key))?.value.toString()).toBe('hello world');
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../../../src/tiers/level/crc32c.js';
+import { crc32c, crc32cJs, NATIVE_MIN_BYTES, nativeCrc32c } from '../../../src/tiers/level/crc32c.js';
 
 // Reference: the one-table bitwise definition, independent of slice-by-8.
 function crc32cBitwise(bytes: Uint8Array): number {
@@ -36,6 +36,26 @@ describe('crc32c', () => {
         const cut = bytes.length === 0 ? 0 : at % bytes.length;
         expect(crc32c(bytes.subarray(cut), crc32c(bytes.subarray(0, cut)))).toBe(crc32c(bytes));
       }),
+    );
+  });
+
+  it('loads the native implementation on this platform (else L2 checks values ~4x slower)', () => {
+    expect(nativeCrc32c).toBeTypeOf('function');
+  });
+
+  it('native and JS agree on both sides of the cut-over, whole and continued', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: NATIVE_MIN_BYTES - 8, maxLength: 3 * NATIVE_MIN_BYTES }),
+        fc.nat(),
+        fc.nat(7),
+        (bytes, at, skip) => {
+          const view = bytes.subarray(skip);
+          const cut = at % (view.length + 1);
+          expect(crc32c(view)).toBe(crc32cJs(view));
+          expect(crc32c(view.subarray(cut), crc32c(view.subarray(0, cut)))).toBe(crc32cJs(view));
+        },
+      ),
     );
   });
 });

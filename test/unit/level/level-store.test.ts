@@ -129,6 +129,67 @@ describe('LevelStore batched writes', () => {
   });
 });
 
+describe('LevelStore batched reads', () => {
+  it('serves the reads of one event-loop turn with one getMany, each its own record', async () => {
+    const store = await openStore(await tempDir(), { flushIntervalMs: 60_000 });
+    await store.put(key('a'), rec('a'));
+    await store.put(key('b'), rec('b'));
+    store.enqueuePut(key('pending'), rec('pending'));
+    const getMany = vi.spyOn(ClassicLevel.prototype, 'getMany');
+    onCleanup(() => getMany.mockRestore());
+
+    const reads = await Promise.all(['b', 'missing', 'pending', 'a'].map((k) => store.get(key(k))));
+    expect(reads.map((r) => r?.toString())).toEqual(['record:b', undefined, 'record:pending', 'record:a']);
+    // The pending write is answered from the batch; the other three share one trip to LevelDB.
+    expect(getMany).toHaveBeenCalledTimes(1);
+    expect(getMany.mock.calls[0]?.[0]).toHaveLength(3);
+  });
+
+  it('splits a crowded turn into getMany calls of at most 256 keys', async () => {
+    const store = await openStore(await tempDir());
+    for (let i = 0; i < 300; i += 2) store.enqueuePut(key(`k${i}`), rec(`${i}`));
+    await store.flush();
+    const getMany = vi.spyOn(ClassicLevel.prototype, 'getMany');
+    onCleanup(() => getMany.mockRestore());
+
+    const reads = await Promise.all(Array.from({ length: 300 }, (_, i) => store.get(key(`k${i}`))));
+    reads.forEach((r, i) => {
+      expect(r?.toString()).toBe(i % 2 === 0 ? `record:${i}` : undefined);
+    });
+    expect(getMany.mock.calls.map((call) => (call[0] as unknown[]).length)).toEqual([256, 44]);
+  });
+
+  it('answers reads queued before close() rather than failing them', async () => {
+    const store = await openStore(await tempDir());
+    await store.put(key('a'), rec('a'));
+    const read = store.get(key('a'));
+    await store.close();
+    expect((await read)?.toString()).toBe('record:a');
+  });
+
+  it('rejects every read of a failed getMany with a typed error, then reads again', async () => {
+    const store = await openStore(await tempDir());
+    await store.put(key('a'), rec('a'));
+    const getMany = vi.spyOn(ClassicLevel.prototype, 'getMany');
+    onCleanup(() => getMany.mockRestore());
+    getMany.mockRejectedValueOnce(new Error('disk on fire'));
+
+    const failed = await Promise.all(
+      ['a', 'b'].map((k) =>
+        store.get(key(k)).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    );
+    for (const error of failed) {
+      expect(error).toBeInstanceOf(LevelIoError);
+      expect(((error as LevelIoError).cause as Error).message).toBe('disk on fire');
+    }
+    expect((await store.get(key('a')))?.toString()).toBe('record:a');
+  });
+});
+
 describe('LevelStore byte budget', () => {
   const size = (i: number) => `k${i}`.length + rec(`v${i}`).length;
 

@@ -1,7 +1,8 @@
 // Micro bench of the timing wheel alone: schedule / reschedule / cancel /
 // advance throughput over N slots, the worst single schedule() call while the
-// pool grows, and allocatedBytes per scheduled entry, dense (slots 0..N-1) and
-// sparse (slots N..2N-1, as when N items without a TTL sit below them).
+// pool grows (reserved as L1 reserves it, and not), and allocatedBytes per
+// scheduled entry, dense (slots 0..N-1) and sparse (slots N..2N-1, as when N
+// items without a TTL sit below them).
 // Each figure is the median of --runs fresh wheels.
 //
 //   npm run build && node bench/ttl-wheel.mjs [--items 1000000] [--runs 5]
@@ -29,6 +30,18 @@ function schedule(wheel, slot, t) {
   wheel.schedule(slot, t);
 }
 
+function worstSchedule(options) {
+  const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 0, ...options });
+  let worst = 0;
+  for (let i = 0; i < N; i++) {
+    const a = process.hrtime.bigint();
+    schedule(wheel, i, T0 + 1 + (i % 100_000));
+    const d = Number(process.hrtime.bigint() - a);
+    if (d > worst) worst = d;
+  }
+  return worst;
+}
+
 const mops = (count, ns) => (count / (Number(ns) / 1e3)).toFixed(2);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -52,16 +65,10 @@ function once() {
   r.advance = Number(process.hrtime.bigint() - t);
   if (expired !== N) throw new Error(`advance expired ${expired} of ${N}`);
 
-  // Worst single call while scheduling N entries into an empty wheel.
-  wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 0 });
-  let worst = 0;
-  for (let i = 0; i < N; i++) {
-    const a = process.hrtime.bigint();
-    schedule(wheel, i, T0 + 1 + (i % 100_000));
-    const d = Number(process.hrtime.bigint() - a);
-    if (d > worst) worst = d;
-  }
-  r.worstPause = worst;
+  // Worst single call while scheduling N entries into an empty wheel: with the
+  // pool reserved for N (as L1 reserves it for its slots), and without a reserve.
+  r.worstPause = worstSchedule({ reserve: N });
+  r.worstPauseUnreserved = worstSchedule({});
 
   wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 0 });
   for (let i = N; i < 2 * N; i++) schedule(wheel, i, T0 + 1 + (i % 100_000));
@@ -77,7 +84,10 @@ console.log(
   `  schedule ${mops(N, m('schedule'))} M/s, reschedule ${mops(N, m('reschedule'))} M/s, ` +
     `cancel ${mops(N, m('cancel'))} M/s, advance (expire) ${mops(N, m('advance'))} M/s`,
 );
-console.log(`  worst single schedule() call: ${(m('worstPause') / 1e6).toFixed(2)} ms`);
+console.log(
+  `  worst single schedule() call: ${(m('worstPause') / 1e6).toFixed(2)} ms with the pool reserved, ` +
+    `${(m('worstPauseUnreserved') / 1e6).toFixed(2)} ms without`,
+);
 console.log(
   `  allocatedBytes / entries: slots 0..N-1 ${m('denseBytes').toFixed(1)} B, ` +
     `slots N..2N-1 ${m('sparseBytes').toFixed(1)} B`,

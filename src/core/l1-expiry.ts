@@ -24,7 +24,8 @@ export class L1Expiry {
   constructor(memory: MemoryTier, stats: CoreStats, nowSeconds: number) {
     this.#memory = memory;
     this.#stats = stats;
-    const wheel = new TimingWheel({ nowSeconds, initialCapacity: 0 });
+    // Reserved like L1's columns (a scheduled entry per L1 slot at most), so the pool never copies as it grows.
+    const wheel = new TimingWheel({ nowSeconds, initialCapacity: 0, reserve: memory.slotReserve });
     this.#wheel = wheel;
     memory.setFreeListener((slot) => wheel.cancel(slot));
   }

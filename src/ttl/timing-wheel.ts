@@ -4,9 +4,12 @@
 //
 // Only scheduled slots cost memory. Each has an entry in a dense pool: typed-
 // array columns indexed by entry id (no object per entry), ids reused through
-// a free-list stack threaded through the `next` column, the pool doubled when
-// full (an amortised copy of scheduled entries only). A SlotEntryMap finds a
-// slot's entry and names an entry's slot. Every entry lives in one doubly
+// a free-list stack threaded through the `next` column, the pool's capacity
+// doubled when full. The columns may be reserved up front (`reserve`, like
+// L1's): ids are handed out lowest first, so untouched pages of the reserve
+// are never resident, and doubling within it copies nothing (issue 5: a
+// 1 M-entry copy stalled the event loop). A SlotEntryMap finds a slot's entry
+// and names an entry's slot. Every entry lives in one doubly
 // linked list of a bucket, so schedule, reschedule and cancel are O(1).
 // Levels (bucket ids in one shared head/tail table):
 //   L0  256 buckets x 1 s      ids   0..255  (the next 256 s)
@@ -46,14 +49,21 @@ const DEFAULT_CAPACITY = 1024;
 const MAX_SLOT = 0x7fff_ffff;
 /** Entry ids travel in Int32 link columns. */
 const MAX_ENTRIES = 0x7fff_ffff;
-/** Bytes per pool entry: next + prev + expiresAt (4 each), bucket (2), slot (4, in the map). */
-export const WHEEL_ENTRY_BYTES = 18;
+/** Bytes per pool entry in the wheel's own columns: next + prev + expiresAt (4 each), bucket (2). */
+const POOL_COLUMN_BYTES = 14;
+/** Bytes per pool entry: the wheel's columns and the slot (4, in the map). */
+export const WHEEL_ENTRY_BYTES = POOL_COLUMN_BYTES + 4;
 
 export interface TimingWheelOptions {
   /** Unix seconds the wheel starts at; a slot scheduled at or before it is due at once. */
   nowSeconds: number;
   /** Entries the pool holds before it first grows (any slot number may be scheduled at any time). */
   initialCapacity?: number;
+  /**
+   * Entries the columns are allocated for up front (address space, not RSS):
+   * the pool grows within it without copying. Past it, growing copies.
+   */
+  reserve?: number;
 }
 
 export class TimingWheel {
@@ -63,7 +73,10 @@ export class TimingWheel {
   #prev: Int32Array;
   #expiresAt: Uint32Array;
   // 451 bucket ids fit an Int16, which saves 2 MB per million entries over Int32.
+  // Meaningless for an entry in no list (free, or never handed out).
   #bucket: Int16Array;
+  /** Ids below this may be handed out; the columns may be longer (reserved). */
+  #capacity: number;
   readonly #entries: SlotEntryMap;
   /** Top of the free-list stack of entry ids below #highWater, or NONE. */
   #freeHead = NONE;
@@ -91,11 +104,14 @@ export class TimingWheel {
     this.#cursor = this.#now + 1;
     const capacity = options.initialCapacity ?? DEFAULT_CAPACITY;
     checkCapacity(capacity);
-    this.#next = new Int32Array(capacity);
-    this.#prev = new Int32Array(capacity);
-    this.#expiresAt = new Uint32Array(capacity);
-    this.#bucket = new Int16Array(capacity).fill(NONE);
-    this.#entries = new SlotEntryMap(capacity);
+    const length = Math.max(capacity, options.reserve ?? 0);
+    checkCapacity(length);
+    this.#capacity = capacity;
+    this.#next = new Int32Array(length);
+    this.#prev = new Int32Array(length);
+    this.#expiresAt = new Uint32Array(length);
+    this.#bucket = new Int16Array(length);
+    this.#entries = new SlotEntryMap(capacity, { entryReserve: length });
   }
 
   /** Scheduled slots, including ones already due but not yet delivered. */
@@ -105,15 +121,18 @@ export class TimingWheel {
 
   /** Entries the pool holds before it next grows. */
   get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Entries the columns are allocated for: growth up to here copies nothing. */
+  get reserve(): number {
     return this.#bucket.length;
   }
 
+  /** Columns up to the capacity (the reserve beyond it is never touched, so not resident), the map, the buckets. */
   get allocatedBytes(): number {
     return (
-      this.#next.byteLength +
-      this.#prev.byteLength +
-      this.#expiresAt.byteLength +
-      this.#bucket.byteLength +
+      this.#capacity * POOL_COLUMN_BYTES +
       this.#entries.allocatedBytes +
       this.#heads.byteLength +
       this.#tails.byteLength +
@@ -207,7 +226,7 @@ export class TimingWheel {
       this.#freeHead = this.#next[free]!;
       return free;
     }
-    if (this.#highWater === this.#bucket.length) this.#growPool();
+    if (this.#highWater === this.#capacity) this.#growPool();
     return this.#highWater++;
   }
 
@@ -219,17 +238,23 @@ export class TimingWheel {
   }
 
   /**
-   * Doubles the pool: one copy of the live columns, amortised O(1) per
-   * schedule. Only ids ever handed out are copied; slots never scheduled cost nothing.
+   * Doubles the pool's capacity: O(1) within the reserve; past it, one copy
+   * of the columns (amortised O(1) per schedule). Either way only ids ever
+   * handed out are touched; slots never scheduled cost nothing.
    */
   #growPool(): void {
-    const old = this.#bucket.length;
+    const old = this.#capacity;
     if (old >= MAX_ENTRIES) throw new RangeError('the timing wheel holds at most 2^31-1 entries');
-    const size = Math.min(MAX_ENTRIES, Math.max(16, old * 2));
-    this.#next = copyInto(new Int32Array(size), this.#next);
-    this.#prev = copyInto(new Int32Array(size), this.#prev);
-    this.#expiresAt = copyInto(new Uint32Array(size), this.#expiresAt);
-    this.#bucket = copyInto(new Int16Array(size).fill(NONE), this.#bucket);
+    let size = Math.min(MAX_ENTRIES, Math.max(16, old * 2));
+    // Stop at the reserve rather than step past it: only growing beyond it copies.
+    if (old < this.#bucket.length) size = Math.min(size, this.#bucket.length);
+    if (size > this.#bucket.length) {
+      this.#next = copyInto(new Int32Array(size), this.#next);
+      this.#prev = copyInto(new Int32Array(size), this.#prev);
+      this.#expiresAt = copyInto(new Uint32Array(size), this.#expiresAt);
+      this.#bucket = copyInto(new Int16Array(size), this.#bucket);
+    }
+    this.#capacity = size;
     this.#entries.reserveEntries(size);
   }
 

@@ -111,6 +111,80 @@ describe('SlotEntryMap', () => {
     expect(grown.allocatedBytes).toBe(32 * 4 + 11 * 4);
   });
 
+  it('reserves the entry -> slot column so entry capacity grows without a copy', () => {
+    const map = new SlotEntryMap(0, { entryReserve: 1000 });
+    expect(map.entryReserve).toBe(1000);
+    map.reserveEntries(16);
+    map.reserveEntries(600);
+    expect(map.entryCapacity).toBe(600);
+    expect(map.entryReserve).toBe(1000);
+    // What the map reports is what it can hand out, not the untouched reserve.
+    expect(map.allocatedBytes).toBe(16 * 4 + 600 * 4);
+    expect(() => map.set(1, 600)).toThrow(RangeError);
+    map.reserveEntries(2000);
+    expect(map.entryReserve).toBe(2000);
+  });
+
+  it('keeps a run that wraps the table end reachable while it is moved a few cells at a time', () => {
+    for (const step of [2, 3, 4]) {
+      const map = new SlotEntryMap(0, { rehashAtOnceCells: 0, migrateStep: step });
+      map.reserveEntries(64);
+      // Eight slots at home 15 of 16 cells fill 15, 0..6; six at home 3 queue behind them.
+      const slots = [...slotsAtHome(15, 16, 8), ...slotsAtHome(3, 16, 6)];
+      const model = new Map<number, number>();
+      slots.forEach((slot, entry) => {
+        map.set(slot, entry);
+        model.set(slot, entry);
+        expectContents(map, model, slots);
+      });
+      expect(map.cellCount).toBe(32);
+      // Start another doubling, then delete from the old table's wrapped run and the new table alike.
+      const more = slotsAtHome(20, 32, 7);
+      more.forEach((slot, i) => {
+        map.set(slot, slots.length + i);
+        model.set(slot, slots.length + i);
+        const victim = slots[(i * 5) % slots.length]!;
+        if (model.has(victim)) {
+          expect(map.delete(victim)).toBe(model.get(victim));
+          model.delete(victim);
+        }
+        expectContents(map, model, [...slots, ...more]);
+      });
+    }
+  });
+
+  it('doubles a large table a few cells per set, finding every slot throughout', () => {
+    const map = new SlotEntryMap(2 ** 14);
+    const cells = map.cellCount;
+    const ids = 2 * cells;
+    map.reserveEntries(ids);
+    // Fill to the 5/8 load; the next set starts a doubling that must not move the whole table.
+    const full = (cells * 5) / 8;
+    for (let slot = 0; slot < full; slot++) map.set(slot * 7, slot);
+    expect(map.cellsToMigrate).toBe(0);
+    map.set(1, full);
+    expect(map.cellCount).toBe(2 * cells);
+    expect(map.cellsToMigrate).toBeGreaterThan(cells - 16);
+    const live = new Map<number, number>([[1, full]]);
+    for (let slot = 0; slot < full; slot++) live.set(slot * 7, slot);
+    // Deletes and sets while old and new tables both hold entries.
+    let next = full + 1;
+    for (let round = 0; map.cellsToMigrate > 0; round++) {
+      const victim = (round * 13 * 7) % (full * 7);
+      if (live.has(victim)) {
+        expect(map.delete(victim)).toBe(live.get(victim));
+        live.delete(victim);
+      }
+      map.set(full * 7 + round, next);
+      live.set(full * 7 + round, next++);
+      if (round % 512 === 0) for (const [slot, entry] of live) expect(map.get(slot)).toBe(entry);
+      expect(round).toBeLessThan(cells);
+    }
+    expect(map.size).toBe(live.size);
+    for (const [slot, entry] of live) expect(map.get(slot)).toBe(entry);
+    expect(map.allocatedBytes).toBe(2 * cells * 4 + ids * 4);
+  });
+
   it('agrees with a Map under random sets, deletes and reinserts', () => {
     // A small universe of slots, half of them colliding at one home, so runs are long and overlap.
     const colliding = slotsAtHome(3, 64, 12);
@@ -153,6 +227,64 @@ describe('SlotEntryMap', () => {
           expectContents(map, model, universe);
         }
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('agrees with a Map while every doubling is incremental, runs wrapping the table end included', () => {
+    // Homes at the ends of 16-, 32- and 64-cell tables, so runs wrap while old and new tables are both live.
+    const universe = [
+      ...slotsAtHome(15, 16, 6),
+      ...slotsAtHome(0, 16, 4),
+      ...slotsAtHome(31, 32, 4),
+      ...slotsAtHome(63, 64, 4),
+      ...slotsAtHome(7, 16, 6),
+      3,
+      2 ** 31 - 1,
+    ];
+    const op = fc.oneof(
+      { weight: 3, arbitrary: fc.tuple(fc.constant('set' as const), fc.nat(universe.length - 1)) },
+      { weight: 2, arbitrary: fc.tuple(fc.constant('delete' as const), fc.nat(universe.length - 1)) },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(op, { maxLength: 300 }),
+        fc.nat(4),
+        fc.integer({ min: 2, max: 5 }),
+        (ops, initial, step) => {
+          const map = new SlotEntryMap(initial, { rehashAtOnceCells: 0, migrateStep: step });
+          const model = new Map<number, number>();
+          const free: number[] = [];
+          let nextId = 0;
+          for (const [kind, index] of ops) {
+            const slot = universe[index]!;
+            switch (kind) {
+              case 'set': {
+                if (model.has(slot)) break;
+                const entry = free.pop() ?? nextId++;
+                map.reserveEntries(nextId);
+                map.set(slot, entry);
+                model.set(slot, entry);
+                break;
+              }
+              case 'delete': {
+                const expected = model.get(slot) ?? -1;
+                expect(map.delete(slot)).toBe(expected);
+                if (expected !== -1) {
+                  model.delete(slot);
+                  free.push(expected);
+                }
+                break;
+              }
+              default: {
+                const never: never = kind;
+                throw new Error(`unknown op ${String(never)}`);
+              }
+            }
+            expectContents(map, model, universe);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -248,6 +248,36 @@ describe('TimingWheel', () => {
     expect(wheel.size).toBe(0);
   });
 
+  it('grows within its reserve without copying the pool', () => {
+    const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 0, reserve: 50_000 });
+    expect(wheel.reserve).toBe(50_000);
+    // The pool doubles a dozen times, the slot map past the size it rehashes at once; the last
+    // doubling stops at the reserve instead of stepping past it (and copying).
+    for (let i = 0; i < 50_000; i++) wheel.schedule(i * 3, T0 + 1 + (i % 500));
+    expect(wheel.capacity).toBe(50_000);
+    expect(wheel.reserve).toBe(50_000);
+    for (let i = 0; i < 50_000; i += 7) wheel.cancel(i * 3);
+    let expired = 0;
+    for (let t = T0 + 1; t <= T0 + 500; t++) {
+      for (const slot of collect(wheel, t)) {
+        expect(slot % 3).toBe(0);
+        expect((slot / 3) % 7).not.toBe(0);
+        expired++;
+      }
+    }
+    expect(expired).toBe(50_000 - Math.ceil(50_000 / 7));
+    expect(wheel.size).toBe(0);
+    // Only the capacity is paid for: a wheel that used a tenth of its reserve reports a tenth of it.
+    const light = new TimingWheel({ nowSeconds: T0, initialCapacity: 0, reserve: 50_000 });
+    for (let i = 0; i < 5000; i++) light.schedule(i, T0 + 5);
+    expect(light.allocatedBytes).toBeLessThan(WHEEL_ENTRY_BYTES * 20_000);
+    // Past the reserve it still grows, by copying.
+    const small = new TimingWheel({ nowSeconds: T0, initialCapacity: 0, reserve: 16 });
+    for (let i = 0; i < 100; i++) small.schedule(i, T0 + 5);
+    expect(small.reserve).toBeGreaterThanOrEqual(100);
+    expect(collect(small, T0 + 5)).toHaveLength(100);
+  });
+
   it('reuses freed entry ids instead of growing', () => {
     const wheel = new TimingWheel({ nowSeconds: T0, initialCapacity: 16 });
     for (let round = 0; round < 50; round++) {

@@ -8,15 +8,21 @@
 // items:     start with -m 1024, RSS, load `--items` keys key:%010d with 100-byte values via
 //            pipelined `set ... noreply`, sync with `version`, RSS again; bytes/item = ΔRSS/items.
 //            curr_items and a sample of gets check the items are really there.
+//            Then a read load (`--serve-seconds` 5 s, 4 connections x 16 pipelined gets of random
+//            loaded keys).
 // rss-bound: start with -m 64, write `--total-mib` (1 GiB) of 4 KiB values, sample RSS every
 //            250 ms; report the baseline and the maximum.
-// For rat, `stats` should carry event_loop_max_delay_ms (worst event-loop stall); 'n/a' if not.
+// Stalls, for the load and the read load apart: rat's own event_loop_max_delay_ms (`stats reset`
+// between the phases; 'n/a' for memcached), and for both servers the worst round trip of a probe
+// connection sending one `version` every `--probe-ms` (what a client sees, descheduling included).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bulkLoad, countHits } from './lib/bulk-loader.mjs';
+import { startLatencyProbe } from './lib/latency-probe.mjs';
+import { readLoad } from './lib/read-load.mjs';
 import { keyName, makeRandom } from './lib/request-pool.mjs';
 import {
   parseTargets,
@@ -41,6 +47,8 @@ const { values: args } = parseArgs({
     'total-mib': { type: 'string', default: '1024' },
     memory: { type: 'string' },
     'sample-ms': { type: 'string', default: '250' },
+    'serve-seconds': { type: 'string', default: '5' },
+    'probe-ms': { type: 'string', default: '2' },
   },
 });
 
@@ -53,6 +61,8 @@ const valueBytes = Number(args['value-bytes'] ?? (scenario === 'items' ? 100 : 4
 const items =
   scenario === 'items' ? Number(args.items) : Math.floor((Number(args['total-mib']) * MiB) / valueBytes);
 const sampleMs = Number(args['sample-ms']);
+const serveSeconds = scenario === 'items' ? Number(args['serve-seconds']) : 0;
+const probeMs = Number(args['probe-ms']);
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const mib = (b) => (b / MiB).toFixed(1);
 
@@ -66,8 +76,10 @@ function stat(stats, name) {
 
 async function measure(target) {
   const server = await startServer(target, { memoryMiB });
+  let probe;
   try {
     await roundTrip(server.port, 'version\r\n', '\r\n');
+    probe = await startLatencyProbe(server.port, { intervalMs: probeMs });
     const rssBefore = readRssBytes(server.pid);
     let rssMax = rssBefore;
     const samples = [];
@@ -78,11 +90,16 @@ async function measure(target) {
       samples.push([Math.round(performance.now() - t0), rss]);
     }, sampleMs);
     let load;
+    // Wall-clock bounds of each phase, to line up with server-side traces (RAT_NODE_FLAGS).
+    const phases = { loadStartMs: Date.now() };
     try {
       load = await bulkLoad({ port: server.port, items, valueBytes });
+      phases.loadEndMs = Date.now();
     } finally {
       clearInterval(sampler);
     }
+    const loadProbe = await probe.take();
+    const loadStats = await readStats(server.port);
     const rssAfter = readRssBytes(server.pid);
     rssMax = Math.max(rssMax, rssAfter);
 
@@ -93,6 +110,22 @@ async function measure(target) {
     );
     const hits = await countHits(server.port, sample);
     const stats = await readStats(server.port);
+    let serve = null;
+    if (serveSeconds > 0) {
+      // A fresh maximum for the read load alone.
+      await roundTrip(server.port, 'stats reset\r\n', '\r\n');
+      await probe.take();
+      phases.serveStartMs = Date.now();
+      const reads = await readLoad({ port: server.port, items, seconds: serveSeconds });
+      phases.serveEndMs = Date.now();
+      const serveProbe = await probe.take();
+      serve = {
+        getsPerSec: reads.gets / reads.seconds,
+        hitRatio: reads.gets === 0 ? 0 : reads.hits / reads.gets,
+        eventLoopMaxDelayMs: stat(await readStats(server.port), 'event_loop_max_delay_ms'),
+        probe: serveProbe,
+      };
+    }
     const rssAfterServe = readRssBytes(server.pid);
     return {
       target: server.label,
@@ -111,10 +144,14 @@ async function measure(target) {
       evictions: stat(stats, 'evictions'),
       sampleGets: sample.length,
       sampleHits: hits,
-      eventLoopMaxDelayMs: stat(stats, 'event_loop_max_delay_ms'),
+      eventLoopMaxDelayMs: stat(loadStats, 'event_loop_max_delay_ms'),
+      loadProbe,
+      serve,
+      phases,
       rssSamples: samples,
     };
   } finally {
+    await probe?.stop();
     await server.stop();
   }
 }
@@ -133,6 +170,8 @@ for (const t of targets) {
 }
 
 const fmtDelay = (r) => (r.target.startsWith('rat') ? (r.eventLoopMaxDelayMs ?? 'n/a') : '');
+const fmtServeDelay = (r) => (r.target.startsWith('rat') ? (r.serve?.eventLoopMaxDelayMs ?? 'n/a') : '');
+const ms = (x) => (x === undefined ? 'n/a' : x.toFixed(1));
 const [a, b] = results;
 if (scenario === 'items') {
   console.log(
@@ -142,6 +181,21 @@ if (scenario === 'items') {
   for (const r of results) {
     console.log(
       `| ${r.target} | ${mib(r.rssBefore)} | ${mib(r.rssAfter)} | ${r.bytesPerItem.toFixed(1)} | ${r.currItems ?? 'n/a'} | ${r.sampleHits}/${r.sampleGets} | ${Math.round(r.loadItemsPerSec).toLocaleString('en-US')} | ${fmtDelay(r)} |`,
+    );
+  }
+  console.log(
+    '\n| target | phase | event-loop max delay ms | probe worst RTT ms | probe p99 ms | probe median ms | probes | gets/s |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const p = r.loadProbe;
+    console.log(
+      `| ${r.target} | load | ${fmtDelay(r)} | ${ms(p.worstMs)} | ${ms(p.p99Ms)} | ${ms(p.medianMs)} | ${p.count} | |`,
+    );
+    if (r.serve === null) continue;
+    const q = r.serve.probe;
+    console.log(
+      `| ${r.target} | read load | ${fmtServeDelay(r)} | ${ms(q.worstMs)} | ${ms(q.p99Ms)} | ${ms(q.medianMs)} | ${q.count} | ${Math.round(r.serve.getsPerSec).toLocaleString('en-US')} |`,
     );
   }
   if (a !== undefined && b !== undefined)
@@ -154,12 +208,12 @@ if (scenario === 'items') {
   }
 } else {
   console.log(
-    `| target | -m MiB | written MiB | baseline RSS MiB | max RSS MiB | final RSS MiB | curr_items | evictions | event-loop max delay ms |`,
+    `| target | -m MiB | written MiB | baseline RSS MiB | max RSS MiB | final RSS MiB | curr_items | evictions | event-loop max delay ms | probe worst RTT ms |`,
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
-      `| ${r.target} | ${r.memoryMiB} | ${mib(r.items * r.valueBytes)} | ${mib(r.rssBefore)} | ${mib(r.rssMax)} | ${mib(r.rssAfterServe)} | ${r.currItems ?? 'n/a'} | ${r.evictions ?? 'n/a'} | ${fmtDelay(r)} |`,
+      `| ${r.target} | ${r.memoryMiB} | ${mib(r.items * r.valueBytes)} | ${mib(r.rssBefore)} | ${mib(r.rssMax)} | ${mib(r.rssAfterServe)} | ${r.currItems ?? 'n/a'} | ${r.evictions ?? 'n/a'} | ${fmtDelay(r)} | ${ms(r.loadProbe.worstMs)} |`,
     );
   }
   if (a !== undefined && b !== undefined)

@@ -18,7 +18,10 @@ export async function readLoad(opts) {
   const connections = opts.connections ?? 4;
   const depth = opts.depth ?? 16;
   const random = makeRandom(11);
-  const lines = Array.from({ length: POOL_REQUESTS }, () => `get ${keyName(Math.floor(random() * opts.items))}\r\n`);
+  const lines = Array.from(
+    { length: POOL_REQUESTS },
+    () => `get ${keyName(Math.floor(random() * opts.items))}\r\n`,
+  );
   const pool = Buffer.from(lines.join(''), 'latin1');
   // Every request has the same length (keys are key:%010d).
   const requestBytes = lines[0].length;

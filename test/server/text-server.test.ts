@@ -46,6 +46,19 @@ describe.each(['direct', 'stream'] as const)('text server (io %s)', (io) => {
     expect(reply.data.toString('latin1')).toBe(expected);
   });
 
+  it('answers every request of a 300 KB pipeline, read across several yields to the event loop', async () => {
+    const c = await client(await server());
+    await c.send('set p 0 0 1\r\nx\r\n');
+    await c.readUntil('STORED\r\n');
+    const count = 40_000;
+    await c.send('get p\r\n'.repeat(count));
+    const one = 'VALUE p 0 1\r\nx\r\nEND\r\n';
+    const reply = await c.readReply((buffered) =>
+      buffered.length >= one.length * count ? one.length * count : -1,
+    );
+    expect(reply.data.toString('latin1')).toBe(one.repeat(count));
+  });
+
   it('stores every byte value, embedded CRLF included, and returns it intact', async () => {
     const c = await client(await server());
     const value = Buffer.alloc(256 * 4);

@@ -22,6 +22,50 @@ function expectContents(map: SlotEntryMap, model: Map<number, number>, probes: r
   for (const slot of probes) if (!model.has(slot)) expect(map.get(slot)).toBe(-1);
 }
 
+type MapOp = ['set' | 'delete', number];
+
+/** A set or delete of one slot of `universe` (by index). */
+function mapOp(universe: readonly number[]): fc.Arbitrary<MapOp> {
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.tuple(fc.constant('set' as const), fc.nat(universe.length - 1)) },
+    { weight: 2, arbitrary: fc.tuple(fc.constant('delete' as const), fc.nat(universe.length - 1)) },
+  );
+}
+
+/** Runs ops on map and on a Map model side by side (entries recycled as the wheel recycles them), checking after each. */
+function runAgainstModel(map: SlotEntryMap, ops: readonly MapOp[], universe: readonly number[]): void {
+  const model = new Map<number, number>();
+  const free: number[] = [];
+  let nextId = 0;
+  for (const [kind, index] of ops) {
+    const slot = universe[index]!;
+    switch (kind) {
+      case 'set': {
+        if (model.has(slot)) break;
+        const entry = free.pop() ?? nextId++;
+        map.reserveEntries(nextId);
+        map.set(slot, entry);
+        model.set(slot, entry);
+        break;
+      }
+      case 'delete': {
+        const expected = model.get(slot) ?? -1;
+        expect(map.delete(slot)).toBe(expected);
+        if (expected !== -1) {
+          model.delete(slot);
+          free.push(expected);
+        }
+        break;
+      }
+      default: {
+        const never: never = kind;
+        throw new Error(`unknown op ${String(never)}`);
+      }
+    }
+    expectContents(map, model, universe);
+  }
+}
+
 describe('SlotEntryMap', () => {
   it('starts with 16 cells and misses everything, including non-slots', () => {
     const map = new SlotEntryMap(0);
@@ -189,43 +233,9 @@ describe('SlotEntryMap', () => {
     // A small universe of slots, half of them colliding at one home, so runs are long and overlap.
     const colliding = slotsAtHome(3, 64, 12);
     const universe = [...colliding, 0, 1, 2, 17, 1000, 65_536, 2 ** 31 - 1, ...slotsAtHome(4, 64, 5)];
-    const op = fc.oneof(
-      { weight: 3, arbitrary: fc.tuple(fc.constant('set' as const), fc.nat(universe.length - 1)) },
-      { weight: 2, arbitrary: fc.tuple(fc.constant('delete' as const), fc.nat(universe.length - 1)) },
-    );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 200 }), fc.nat(8), (ops, initial) => {
-        const map = new SlotEntryMap(initial);
-        const model = new Map<number, number>();
-        const free: number[] = [];
-        let nextId = 0;
-        for (const [kind, index] of ops) {
-          const slot = universe[index]!;
-          switch (kind) {
-            case 'set': {
-              if (model.has(slot)) break;
-              const entry = free.pop() ?? nextId++;
-              map.reserveEntries(nextId);
-              map.set(slot, entry);
-              model.set(slot, entry);
-              break;
-            }
-            case 'delete': {
-              const expected = model.get(slot) ?? -1;
-              expect(map.delete(slot)).toBe(expected);
-              if (expected !== -1) {
-                model.delete(slot);
-                free.push(expected);
-              }
-              break;
-            }
-            default: {
-              const never: never = kind;
-              throw new Error(`unknown op ${String(never)}`);
-            }
-          }
-          expectContents(map, model, universe);
-        }
+      fc.property(fc.array(mapOp(universe), { maxLength: 200 }), fc.nat(8), (ops, initial) => {
+        runAgainstModel(new SlotEntryMap(initial), ops, universe);
       }),
       { numRuns: 300 },
     );
@@ -242,47 +252,17 @@ describe('SlotEntryMap', () => {
       3,
       2 ** 31 - 1,
     ];
-    const op = fc.oneof(
-      { weight: 3, arbitrary: fc.tuple(fc.constant('set' as const), fc.nat(universe.length - 1)) },
-      { weight: 2, arbitrary: fc.tuple(fc.constant('delete' as const), fc.nat(universe.length - 1)) },
-    );
     fc.assert(
       fc.property(
-        fc.array(op, { maxLength: 300 }),
+        fc.array(mapOp(universe), { maxLength: 300 }),
         fc.nat(4),
         fc.integer({ min: 2, max: 5 }),
         (ops, initial, step) => {
-          const map = new SlotEntryMap(initial, { rehashAtOnceCells: 0, migrateStep: step });
-          const model = new Map<number, number>();
-          const free: number[] = [];
-          let nextId = 0;
-          for (const [kind, index] of ops) {
-            const slot = universe[index]!;
-            switch (kind) {
-              case 'set': {
-                if (model.has(slot)) break;
-                const entry = free.pop() ?? nextId++;
-                map.reserveEntries(nextId);
-                map.set(slot, entry);
-                model.set(slot, entry);
-                break;
-              }
-              case 'delete': {
-                const expected = model.get(slot) ?? -1;
-                expect(map.delete(slot)).toBe(expected);
-                if (expected !== -1) {
-                  model.delete(slot);
-                  free.push(expected);
-                }
-                break;
-              }
-              default: {
-                const never: never = kind;
-                throw new Error(`unknown op ${String(never)}`);
-              }
-            }
-            expectContents(map, model, universe);
-          }
+          runAgainstModel(
+            new SlotEntryMap(initial, { rehashAtOnceCells: 0, migrateStep: step }),
+            ops,
+            universe,
+          );
         },
       ),
       { numRuns: 300 },

@@ -45,15 +45,10 @@ export function keyHashAt(key: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * key equals page[start, start + key.length). A plain loop, not
- * key.compare(page, start, end): for keys of tens of bytes the native call's
+ * buf[keyStart, keyEnd) equals page[start, start + keyEnd - keyStart). A
+ * plain loop, not Buffer#compare: for keys of tens of bytes the native call's
  * argument checks cost more than the compare (find ~35% faster, measured).
  */
-export function keyEquals(key: Uint8Array, page: Uint8Array, start: number): boolean {
-  return keyEqualsAt(key, 0, key.length, page, start);
-}
-
-/** buf[keyStart, keyEnd) equals page[start, start + keyEnd - keyStart). */
 export function keyEqualsAt(
   buf: Uint8Array,
   keyStart: number,

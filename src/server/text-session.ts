@@ -56,7 +56,7 @@ function writeRetrieval(
         : core.getAndTouch(keyBuf.subarray(start, end), touchExptime);
     if (typeof slot !== 'number') {
       return slot.then((found) => {
-        if (found !== undefined) writeFound(out, keyBuf.subarray(start, end), found, withCas);
+        if (found !== undefined) writeFound(out, keyBuf, start, end, found, withCas);
         return writeRetrieval(core, request, withCas, touchExptime, out, end) ?? 'continue';
       });
     }
@@ -82,8 +82,16 @@ function writeRetrieval(
   return undefined;
 }
 
-function writeFound(out: OutputBuffer, key: Buffer, found: FoundItem, withCas: boolean): void {
-  writeValueHeader(out, key, 0, key.length, found.flags, found.value.length, withCas ? found.cas : undefined);
+/** A VALUE line for the key keyBuf[start, end) from an item L2 handed back. */
+function writeFound(
+  out: OutputBuffer,
+  keyBuf: Buffer,
+  start: number,
+  end: number,
+  found: FoundItem,
+  withCas: boolean,
+): void {
+  writeValueHeader(out, keyBuf, start, end, found.flags, found.value.length, withCas ? found.cas : undefined);
   out.writeBytes(found.value);
   writeCrlf(out);
 }

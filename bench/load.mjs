@@ -23,7 +23,15 @@ import { runRound } from './lib/load-generator.mjs';
 import { markdownTable, ratios, summarize } from './lib/report.mjs';
 import { buildPool } from './lib/request-pool.mjs';
 import { findScenario, scenarios, sizeScenario } from './lib/scenarios.mjs';
-import { canPin, parseTargets, pinSelfToCore0, readStats, roundTrip, startServer } from './lib/servers.mjs';
+import {
+  canPin,
+  parseTargets,
+  pinSelfToCore0,
+  readCpuSeconds,
+  readStats,
+  roundTrip,
+  startServer,
+} from './lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const startedAt = new Date();
@@ -154,20 +162,45 @@ const AFTER_LOAD_STATS = [
   'extstore_objects_used',
 ];
 
+/**
+ * Waits until the server has been idle (under 5% of a core) for a second, at most 120 s: work a
+ * load leaves behind (LevelDB compaction, extstore's flusher) runs on the servers' shared core and
+ * would otherwise slow the next server's pre-load and the first round. Returns the seconds waited.
+ */
+async function settle(server) {
+  const started = performance.now();
+  let before = readCpuSeconds(server.pid);
+  while (performance.now() - started < 120_000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = readCpuSeconds(server.pid);
+    if (now - before < 0.05) break;
+    before = now;
+  }
+  return (performance.now() - started) / 1000;
+}
+
 /** Every key once, through one pipelining connection (set noreply, synced by `version`). */
 async function preload(scenario, server) {
-  const { seconds } = await bulkLoad({
+  const started = performance.now();
+  if (scenario.preload?.keysFirst === true) {
+    await bulkLoad({ port: server.port, items: scenario.keyCount, valueBytes: 1, itemsPerChunk: 5000 });
+  }
+  await bulkLoad({
     port: server.port,
     items: scenario.keyCount,
     valueBytes: scenario.valueBytes,
     values: scenario.values,
+    ...(scenario.preload?.syncPauseMs === undefined ? {} : { syncPauseMs: scenario.preload.syncPauseMs }),
   });
+  const seconds = (performance.now() - started) / 1000;
+  const settleSeconds = await settle(server);
   const stats = await readStats(server.port);
   const afterLoad = Object.fromEntries(
     AFTER_LOAD_STATS.filter((k) => stats.has(k)).map((k) => [k, Number(stats.get(k))]),
   );
   log(
-    `${scenario.id} ${server.label}: loaded ${scenario.keyCount.toLocaleString('en-US')} keys in ${seconds.toFixed(1)} s; ` +
+    `${scenario.id} ${server.label}: loaded ${scenario.keyCount.toLocaleString('en-US')} keys in ${seconds.toFixed(1)} s, ` +
+      `idle ${settleSeconds.toFixed(1)} s later; ` +
       Object.entries(afterLoad)
         .map(([k, v]) => `${k} ${v}`)
         .join(', '),

@@ -57,13 +57,16 @@ export function setNoreplyChunk(first, count, valueAt) {
 /**
  * @param {{ port: number, items: number, valueBytes: number,
  *   values?: 'constant' | 'compressible' | 'incompressible', itemsPerChunk?: number,
- *   syncEveryBytes?: number, maxSyncsInFlight?: number }} opts  values: see valueSet (constant)
+ *   syncEveryBytes?: number, maxSyncsInFlight?: number, syncPauseMs?: number }} opts
+ *   values: see valueSet (constant). syncPauseMs: after each sync, wait for every reply and then
+ *   this long, so a server that stores asynchronously (memcached's extstore flusher) keeps up
  * @returns {Promise<{ seconds: number, bytesSent: number }>}
  */
 export async function bulkLoad(opts) {
   const itemsPerChunk = opts.itemsPerChunk ?? 1000;
   const syncEveryBytes = opts.syncEveryBytes ?? 4 * 1024 * 1024;
   const maxSyncsInFlight = opts.maxSyncsInFlight ?? 4;
+  const syncPauseMs = opts.syncPauseMs ?? 0;
   const valueAt = valueSet(opts.values ?? 'constant', opts.valueBytes);
   const socket = net.connect({ host: HOST, port: opts.port, noDelay: true });
   await new Promise((resolve, reject) => {
@@ -117,7 +120,12 @@ export async function bulkLoad(opts) {
       socket.write('version\r\n');
       sent++;
       sinceSync = 0;
-      await waitUntil(() => sent - acked < maxSyncsInFlight);
+      if (syncPauseMs > 0) {
+        await waitUntil(() => acked === sent);
+        await new Promise((resolve) => setTimeout(resolve, syncPauseMs));
+      } else {
+        await waitUntil(() => sent - acked < maxSyncsInFlight);
+      }
     }
     if (!more) await waitUntil(() => !socket.writableNeedDrain);
   }

@@ -92,6 +92,8 @@ export async function createTieredCore(config: Config, clock: Clock, logger: Log
     mode: config.l2Mode,
     expectedKeys: Math.ceil(config.l2MaxBytes / BLOOM_BYTES_PER_KEY_GUESS),
     maxPendingBytes: config.l2MaxPendingBytes,
+    readMode: config.l2ReadMode,
+    promotion: config.l2Promotion,
     reclaimIntervalSeconds: config.l2ReclaimIntervalSeconds,
     onReclaimError: (error) =>
       logger.error({ err: error }, 'L2 expiry reclaim failed; retried next interval'),

@@ -9,6 +9,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const L2_MODES = ['overflow', 'write-through'] as const;
 export type L2Mode = (typeof L2_MODES)[number];
 
+export const L2_READ_MODES = ['auto', 'sync', 'async'] as const;
+export type L2ReadMode = (typeof L2_READ_MODES)[number];
+
+export const L2_PROMOTIONS = ['second-hit', 'every-hit'] as const;
+export type L2Promotion = (typeof L2_PROMOTIONS)[number];
+
 export const SERVER_IO_MODES = ['direct', 'stream'] as const;
 export type ServerIoMode = (typeof SERVER_IO_MODES)[number];
 
@@ -42,4 +48,8 @@ export interface Config {
   readonly l2ClearOnStartup: boolean;
   /** L2 write backlog above which connections that write stop being read until it drains. */
   readonly l2MaxPendingBytes: number;
+  /** Where a get's L2 read runs: on the event loop while that is fast (auto), always there, or on the pool. */
+  readonly l2ReadMode: L2ReadMode;
+  /** Which L2 hits of a get are promoted into L1. */
+  readonly l2Promotion: L2Promotion;
 }

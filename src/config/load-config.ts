@@ -104,6 +104,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     l2ReclaimIntervalSeconds: resolve(SCHEMA.l2ReclaimIntervalSeconds, layers, 'l2ReclaimIntervalSeconds'),
     l2ClearOnStartup: resolve(SCHEMA.l2ClearOnStartup, layers, 'l2ClearOnStartup'),
     l2MaxPendingBytes: resolve(SCHEMA.l2MaxPendingBytes, layers, 'l2MaxPendingBytes'),
+    l2ReadMode: resolve(SCHEMA.l2ReadMode, layers, 'l2ReadMode'),
+    l2Promotion: resolve(SCHEMA.l2Promotion, layers, 'l2Promotion'),
   };
   return Object.freeze(checkConfig(config));
 }

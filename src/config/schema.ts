@@ -7,7 +7,11 @@ import {
   EVICTION_POLICIES,
   type EvictionPolicyName,
   L2_MODES,
+  L2_PROMOTIONS,
+  L2_READ_MODES,
   type L2Mode,
+  type L2Promotion,
+  type L2ReadMode,
   LOG_LEVELS,
   type LogLevel,
   PRESETS,
@@ -201,6 +205,18 @@ export const SCHEMA = {
     2 ** 40,
     64 * MIB,
     'L2 write backlog above which writing connections are throttled',
+  ),
+  l2ReadMode: oneOf<L2ReadMode>(
+    'l2.read_mode',
+    L2_READ_MODES,
+    'auto',
+    "where a get's L2 read runs: auto (on the event loop while reads come from the page cache), sync or async (libuv pool)",
+  ),
+  l2Promotion: oneOf<L2Promotion>(
+    'l2.promotion',
+    L2_PROMOTIONS,
+    'second-hit',
+    'which L2 hits of a get move the item into L1: second-hit (read twice within an L1 lifetime) or every-hit',
   ),
 } as const;
 

@@ -215,14 +215,15 @@ export class CacheCore {
 
   /**
    * get / gets: a hit bumps the item in its evictor. An L1 hit or a certain
-   * miss returns the slot (or -1); otherwise a Promise of a copy of the item.
+   * miss returns the slot (or -1); an item read from L2 on the spot is
+   * returned as itself (L2Bridge.fetchNow); otherwise a Promise of a copy.
    */
-  get(key: Buffer): number | Promise<FoundItem | undefined> {
+  get(key: Buffer): number | FoundItem | Promise<FoundItem | undefined> {
     return this.getAt(key, 0, key.length);
   }
 
   /** get() of the key buf[start, end); the view is made only if L2 must be asked. */
-  getAt(buf: Buffer, start: number, end: number): number | Promise<FoundItem | undefined> {
+  getAt(buf: Buffer, start: number, end: number): number | FoundItem | Promise<FoundItem | undefined> {
     const stats = this.stats;
     stats.cmdGet++;
     const slot = this.#getL1(buf, start, end);
@@ -236,7 +237,21 @@ export class CacheCore {
       stats.getMisses++;
       return -1;
     }
-    return l2.withResident(key, (promoted) => {
+    const now = l2.fetchNow(key);
+    if (now === null) {
+      stats.getMisses++;
+      return -1;
+    }
+    if (now !== undefined) {
+      stats.getHits++;
+      return now;
+    }
+    return l2.withFetched(key, (promoted, served) => {
+      // Served from L2 and left there: L1 lacks the key, so the record is the answer.
+      if (served !== undefined) {
+        stats.getHits++;
+        return served;
+      }
       const found = this.#getL1(key, 0, key.length);
       if (found < 0) {
         stats.getMisses++;

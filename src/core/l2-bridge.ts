@@ -8,14 +8,46 @@
 // CacheCore calls it after every L1 mutation of a key (afterWrite/afterDelete)
 // and runs commands on keys that may be in L2 through withResident(), which
 // promotes first and runs the command synchronously in the same continuation.
+// Gets go through fetchNow() or withFetched(): they are answered from the L2
+// record itself, and promote only what the admission policy lets in
+// (l2-admission.ts). fetchNow reads on the event loop (see L2ReadMode).
 
 import type { ItemStore } from '../tiers/level/item-store.js';
 import type { ItemRecord } from '../tiers/level/record-codec.js';
 import { MAX_KEY_BYTES, type MemoryTier } from '../tiers/memory/memory-tier.js';
 import { L2Reclaimer } from '../ttl/l2-reclaimer.js';
 import { BloomFilter } from './bloom-filter.js';
+import { L2Admission } from './l2-admission.js';
 
 export type L2Mode = 'overflow' | 'write-through';
+/** Which L2 hits of a get are promoted into L1: the second within the admission window, or all. */
+export type L2Promotion = 'second-hit' | 'every-hit';
+
+/**
+ * Where a get's L2 read runs. 'async': on the libuv pool, batched per turn.
+ * 'sync': on the event loop, which skips the pool hop, the promise and the
+ * bookkeeping of a read in flight (an L2 hit then costs half: s6, where
+ * LevelDB's lookup was 3.5 µs and the async path around it ~20). It blocks
+ * the loop for the lookup, which is fine while LevelDB's files sit in the
+ * page cache and not when a lookup waits for the device. 'auto': sync, but
+ * reads slower than SLOW_SYNC_READ_MS (device reads, not the page cache)
+ * send gets async for ASYNC_BACKOFF_MS before sync is tried again.
+ * Commands other than get always read async.
+ */
+export type L2ReadMode = 'auto' | 'sync' | 'async';
+
+/** Page-cache lookups take microseconds; a quarter millisecond means the device. */
+export const SLOW_SYNC_READ_MS = 0.25;
+/**
+ * Auto mode goes async when more than this many of SYNC_READ_WINDOW sync
+ * reads were slow. One slow read says little: the wall clock also counts the
+ * time the thread was preempted (by GC helpers or LevelDB's compaction on a
+ * shared core), about 1 read in 1,000 in s6. A device-bound load makes
+ * nearly every read slow and trips it within the first 17.
+ */
+export const SLOW_SYNC_READ_LIMIT = 16;
+export const SYNC_READ_WINDOW = 256;
+export const ASYNC_BACKOFF_MS = 1000;
 
 export class L2Stats {
   l1Hits = 0;
@@ -25,6 +57,9 @@ export class L2Stats {
   l2Demotions = 0;
   /** Requests that waited for an L2 read. */
   l2Reads = 0;
+  /** L2 reads of gets done on the event loop (fetchNow), and those slower than SLOW_SYNC_READ_MS. */
+  l2SyncReads = 0;
+  l2SlowSyncReads = 0;
   /** Connections paused because the L2 write backlog was over l2.max_pending_bytes. */
   l2Throttled = 0;
 }
@@ -36,6 +71,10 @@ export interface L2BridgeOptions {
   /** Sizes the Bloom filter. */
   readonly expectedKeys: number;
   readonly maxPendingBytes: number;
+  /** Default 'second-hit'. Commands other than get always promote: they change the item in L1. */
+  readonly promotion?: L2Promotion;
+  /** Default 'auto'. */
+  readonly readMode?: L2ReadMode;
   /** Seconds between L2 expiry passes (l2.reclaim_interval_seconds); default 10. */
   readonly reclaimIntervalSeconds?: number;
   /** A failed expiry pass (retried next interval). */
@@ -58,11 +97,20 @@ export function decodeU64(bytes: Buffer | undefined): number {
   return bytes === undefined || bytes.length !== 8 ? 0 : Number(bytes.readBigUInt64BE(0));
 }
 
-/** `promoted` is the item this read put into L1, if it did. */
-type Waiter = (authoritative: boolean, promoted: ItemRecord | undefined) => void;
+/**
+ * `promoted` is the item this read put into L1, if it did; `served` the live,
+ * current item it found and left in L2 (L1 lacks the key), if it did that instead.
+ */
+type Waiter = (
+  authoritative: boolean,
+  promoted: ItemRecord | undefined,
+  served: ItemRecord | undefined,
+) => void;
 
 interface ReadInFlight {
   dirty: boolean;
+  /** Some waiter needs the item in L1 (any command but a get). */
+  promote: boolean;
   readonly waiters: Waiter[];
 }
 
@@ -84,6 +132,14 @@ export class L2Bridge {
   readonly #keyScratch = Buffer.allocUnsafe(MAX_KEY_BYTES);
   readonly #reads = new Map<string, ReadInFlight>();
   readonly #maxPendingBytes: number;
+  /** undefined: every L2 hit is promoted. */
+  readonly #admission: L2Admission | undefined;
+  readonly #readMode: L2ReadMode;
+  /** performance.now() until which auto mode reads async, after too many slow sync reads. */
+  #asyncUntil = 0;
+  /** Sync reads in the current window of SYNC_READ_WINDOW, and how many of them were slow. */
+  #windowReads = 0;
+  #windowSlow = 0;
   #isLive: LivenessCheck = () => true;
   #promote: (key: Buffer, item: ItemRecord) => boolean = () => false;
 
@@ -93,6 +149,9 @@ export class L2Bridge {
     this.#memory = options.memory;
     this.#bloom = new BloomFilter(options.expectedKeys);
     this.#maxPendingBytes = options.maxPendingBytes;
+    this.#admission =
+      options.promotion === 'every-hit' ? undefined : new L2Admission(() => this.#memory.itemCount);
+    this.#readMode = options.readMode ?? 'auto';
     this.reclaimer = new L2Reclaimer({
       reclaim: (now, limit) => this.reclaimExpired(now, limit),
       ...(options.reclaimIntervalSeconds === undefined
@@ -152,11 +211,87 @@ export class L2Bridge {
    * L1 again. Never rejects for an L2 failure: a failed read is a miss.
    */
   withResident<T>(key: Buffer, op: (promoted: ItemRecord | undefined) => T): Promise<T> {
+    return this.#read(key, true, (promoted) => op(promoted));
+  }
+
+  /**
+   * A get's read: op runs as in withResident, and is also given `served`,
+   * the item L2 holds when the read found it live and current but did not
+   * promote it (see L2Admission). Then L1 lacks the key and `served` is the
+   * answer; otherwise the caller reads L1 as after withResident.
+   */
+  withFetched<T>(
+    key: Buffer,
+    op: (promoted: ItemRecord | undefined, served: ItemRecord | undefined) => T,
+  ): Promise<T> {
+    return this.#read(key, false, op);
+  }
+
+  /**
+   * A get's L2 read done now, when the read mode allows: the live item L2
+   * holds (promoted into L1 if admitted, its value the record's buffer either
+   * way), null when L2 has no live copy, or undefined when the read must go
+   * through withFetched instead. The caller has seen L1 miss the key.
+   */
+  fetchNow(key: Buffer): ItemRecord | null | undefined {
+    const mode = this.#readMode;
+    if (mode === 'async') return undefined;
+    let item: ItemRecord | undefined;
+    const started = performance.now();
+    if (mode === 'auto' && started < this.#asyncUntil) return undefined;
+    const stats = this.stats;
+    stats.l2Reads++;
+    stats.l2SyncReads++;
+    try {
+      item = this.store.readSync(key);
+    } catch {
+      // Counted by the store; a failed read is a miss, as on the async path.
+      item = undefined;
+    }
+    if (performance.now() - started > SLOW_SYNC_READ_MS) {
+      stats.l2SlowSyncReads++;
+      if (++this.#windowSlow > SLOW_SYNC_READ_LIMIT && mode === 'auto') {
+        this.#asyncUntil = performance.now() + ASYNC_BACKOFF_MS;
+        this.#windowReads = 0;
+        this.#windowSlow = 0;
+      }
+    }
+    if (++this.#windowReads >= SYNC_READ_WINDOW) {
+      this.#windowReads = 0;
+      this.#windowSlow = 0;
+    }
+    if (item === undefined) {
+      stats.l2Misses++;
+      return null;
+    }
+    if (!this.#isLive(item.cas, item.exptime)) {
+      stats.l2Misses++;
+      this.store.remove(key);
+      return null;
+    }
+    stats.l2Hits++;
+    const admission = this.#admission;
+    if ((admission === undefined || admission.admit(key, 0, key.length)) && this.#promote(key, item)) {
+      stats.l2Promotions++;
+      if (this.mode === 'overflow') this.#clean.add(key.toString('latin1'));
+    }
+    return item;
+  }
+
+  get admissionBytes(): number {
+    return this.#admission?.allocatedBytes ?? 0;
+  }
+
+  #read<T>(
+    key: Buffer,
+    resident: boolean,
+    op: (promoted: ItemRecord | undefined, served: ItemRecord | undefined) => T,
+  ): Promise<T> {
     const id = key.toString('latin1');
     this.stats.l2Reads++;
     return new Promise<T>((resolve, reject) => {
       const attempt = (reloads: number): void => {
-        this.#load(key, id, (authoritative, promoted) => {
+        this.#load(key, id, resident, (authoritative, promoted, served) => {
           // A mutation during the read won; if it has since left L1 again (evicted to
           // L2, say), read once more rather than miss an item that exists.
           if (!authoritative && reloads < MAX_RELOADS && this.#memory.find(key) < 0 && this.mayHold(key)) {
@@ -164,7 +299,7 @@ export class L2Bridge {
             return;
           }
           try {
-            resolve(op(promoted));
+            resolve(op(promoted, authoritative ? served : undefined));
           } catch (error) {
             reject(error);
           }
@@ -174,13 +309,14 @@ export class L2Bridge {
     });
   }
 
-  #load(key: Buffer, id: string, waiter: Waiter): void {
+  #load(key: Buffer, id: string, resident: boolean, waiter: Waiter): void {
     const existing = this.#reads.get(id);
     if (existing !== undefined) {
       existing.waiters.push(waiter);
+      if (resident) existing.promote = true;
       return;
     }
-    const entry: ReadInFlight = { dirty: false, waiters: [waiter] };
+    const entry: ReadInFlight = { dirty: false, promote: resident, waiters: [waiter] };
     this.#reads.set(id, entry);
     this.store.read(key).then(
       (item) => this.#finishLoad(key, id, entry, item),
@@ -191,21 +327,28 @@ export class L2Bridge {
   #finishLoad(key: Buffer, id: string, entry: ReadInFlight, item: ItemRecord | undefined): void {
     this.#reads.delete(id);
     let promoted: ItemRecord | undefined;
+    let served: ItemRecord | undefined;
     if (!entry.dirty) {
       if (item === undefined) {
         this.stats.l2Misses++;
       } else if (!this.#isLive(item.cas, item.exptime)) {
         this.stats.l2Misses++;
         this.store.remove(key);
-      } else if (this.#memory.find(key) < 0 && this.#promote(key, item)) {
-        promoted = item;
+      } else if (this.#memory.find(key) < 0) {
         this.stats.l2Hits++;
-        this.stats.l2Promotions++;
-        // Write-through keeps every L1 item in L2 anyway; overflow remembers the copy is current.
-        if (this.mode === 'overflow') this.#clean.add(id);
+        const admission = this.#admission;
+        const admit = entry.promote || admission === undefined || admission.admit(key, 0, key.length);
+        if (admit && this.#promote(key, item)) {
+          promoted = item;
+          this.stats.l2Promotions++;
+          // Write-through keeps every L1 item in L2 anyway; overflow remembers the copy is current.
+          if (this.mode === 'overflow') this.#clean.add(id);
+        } else {
+          served = item;
+        }
       }
     }
-    for (const waiter of entry.waiters) waiter(!entry.dirty, promoted);
+    for (const waiter of entry.waiters) waiter(!entry.dirty, promoted, served);
   }
 
   /** After L1 stored a new value (or exptime, or CAS) for key in `slot`. */

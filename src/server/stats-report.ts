@@ -121,6 +121,8 @@ function tierStats(core: CacheCore): StatLine[] {
     ['l2_promotions', stats?.l2Promotions ?? 0],
     ['l2_demotions', stats?.l2Demotions ?? 0],
     ['l2_reads', stats?.l2Reads ?? 0],
+    ['l2_sync_reads', stats?.l2SyncReads ?? 0],
+    ['l2_slow_sync_reads', stats?.l2SlowSyncReads ?? 0],
     ['l2_pending_bytes', l2?.store.pendingBytes ?? 0],
     ['l2_throttled', stats?.l2Throttled ?? 0],
   ];
@@ -153,6 +155,8 @@ export function settingsStats(source: StatsSource): StatLine[] {
     ['l2_mode', config.l2Mode],
     ['l2_data_dir', config.l2DataDir],
     ['l2_max_size', config.l2MaxBytes],
+    ['l2_read_mode', config.l2ReadMode],
+    ['l2_promotion', config.l2Promotion],
   ];
 }
 

@@ -54,13 +54,15 @@ function writeRetrieval(
       touchExptime === undefined
         ? core.getAt(keyBuf, start, end)
         : core.getAndTouch(keyBuf.subarray(start, end), touchExptime);
-    if (typeof slot !== 'number') {
+    if (slot instanceof Promise) {
       return slot.then((found) => {
         if (found !== undefined) writeFound(out, keyBuf, start, end, found, withCas);
         return writeRetrieval(core, request, withCas, touchExptime, out, end) ?? 'continue';
       });
     }
-    if (slot >= 0) {
+    if (typeof slot !== 'number') {
+      writeFound(out, keyBuf, start, end, slot, withCas);
+    } else if (slot >= 0) {
       const length = items.valueLength(slot);
       writeValueHeader(
         out,

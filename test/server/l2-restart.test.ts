@@ -80,27 +80,56 @@ describe('L2 over a real socket', () => {
     expect(fresh?.cas).toBeGreaterThan(maxCasBefore);
   });
 
-  it('serves a working set four times L1 from L2, and delete/overwrite never resurrect', async () => {
-    const dir = tempDir();
-    const { server, client } = await start({ l2DataDir: dir });
-    const keys = Array.from({ length: 8000 }, (_, i) => `big:${i}`);
-    let pipeline = '';
-    for (const [i, key] of keys.entries()) {
-      const value = valueFor(i, 4000);
-      pipeline += `set ${key} 1 0 ${value.length} noreply\r\n${value}\r\n`;
-    }
-    await client.send(pipeline);
-    await client.send('delete big:0\r\nset big:1 2 0 3\r\nnew\r\n');
-    expect((await client.readUntil('STORED\r\n')).data.toString()).toBe('DELETED\r\nSTORED\r\n');
-    const items = await getsAll(client, keys);
-    expect(items.has('big:0')).toBe(false);
-    expect(items.get('big:1')?.value).toBe('new');
-    expect(items.size).toBe(keys.length - 1);
-    for (const [i, key] of keys.entries()) {
-      if (i > 1) expect(items.get(key)?.value, key).toBe(valueFor(i, 4000));
-    }
-    const l2 = server.core.l2;
-    expect(l2?.stats.l2Demotions).toBeGreaterThan(keys.length / 2);
-    expect(l2?.stats.l2Hits).toBeGreaterThan(keys.length / 2);
-  });
+  for (const l2ReadMode of ['sync', 'async'] as const) {
+    it(`serves a working set four times L1 from L2, and delete/overwrite never resurrect (read_mode ${l2ReadMode})`, async () => {
+      const dir = tempDir();
+      const { server, client } = await start({ l2DataDir: dir, l2ReadMode });
+      const keys = Array.from({ length: 8000 }, (_, i) => `big:${i}`);
+      let pipeline = '';
+      for (const [i, key] of keys.entries()) {
+        const value = valueFor(i, 4000);
+        pipeline += `set ${key} 1 0 ${value.length} noreply\r\n${value}\r\n`;
+      }
+      await client.send(pipeline);
+      await client.send('delete big:0\r\nset big:1 2 0 3\r\nnew\r\n');
+      expect((await client.readUntil('STORED\r\n')).data.toString()).toBe('DELETED\r\nSTORED\r\n');
+      const items = await getsAll(client, keys);
+      expect(items.has('big:0')).toBe(false);
+      expect(items.get('big:1')?.value).toBe('new');
+      expect(items.size).toBe(keys.length - 1);
+      for (const [i, key] of keys.entries()) {
+        if (i > 1) expect(items.get(key)?.value, key).toBe(valueFor(i, 4000));
+      }
+      const l2 = server.core.l2;
+      expect(l2?.stats.l2Demotions).toBeGreaterThan(keys.length / 2);
+      expect(l2?.stats.l2Hits).toBeGreaterThan(keys.length / 2);
+      // Only gets read on the event loop: the delete of big:0 read L2 on the pool.
+      if (l2ReadMode === 'sync') expect(l2?.stats.l2SyncReads).toBe((l2?.stats.l2Reads ?? 0) - 1);
+      else expect(l2?.stats.l2SyncReads).toBe(0);
+    });
+  }
+
+  // A scan of four times L1, read twice in the same order: every key comes
+  // back after ~8,000 other L2 reads, while L1 holds ~2,000 items.
+  for (const l2Promotion of ['second-hit', 'every-hit'] as const) {
+    it(`a scan larger than L1 ${l2Promotion === 'second-hit' ? 'is served from L2 without promoting' : 'promotes every hit'} (promotion ${l2Promotion})`, async () => {
+      const { server, client } = await start({ l2DataDir: tempDir(), l2Promotion });
+      const keys = Array.from({ length: 8000 }, (_, i) => `scan:${i}`);
+      let pipeline = '';
+      for (const [i, key] of keys.entries()) {
+        const value = valueFor(i, 4000);
+        pipeline += `set ${key} 0 0 ${value.length} noreply\r\n${value}\r\n`;
+      }
+      await client.send(pipeline);
+      const l2 = server.core.l2;
+      for (let pass = 0; pass < 2; pass++) {
+        const items = await getsAll(client, keys);
+        expect(items.size).toBe(keys.length);
+        for (const [i, key] of keys.entries()) expect(items.get(key)?.value, key).toBe(valueFor(i, 4000));
+      }
+      expect(l2?.stats.l2Hits).toBeGreaterThan(keys.length);
+      if (l2Promotion === 'second-hit') expect(l2?.stats.l2Promotions).toBe(0);
+      else expect(l2?.stats.l2Promotions).toBe(l2?.stats.l2Hits);
+    });
+  }
 });

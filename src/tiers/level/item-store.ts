@@ -7,7 +7,7 @@
 
 import { LevelIoError, RecordCorruptError } from './level-errors.js';
 import { LevelStore, type LevelStoreOptions } from './level-store.js';
-import { decodeRecordInline, encodeRecord, type ItemRecord } from './record-codec.js';
+import { decodeRecordInline, decodeRecordSync, encodeRecord, type ItemRecord } from './record-codec.js';
 
 export interface ItemStoreOptions extends LevelStoreOptions {
   /** Values at least this long are LZ4-compressed when that saves space. */
@@ -105,6 +105,25 @@ export class ItemStore {
           return this.#readFailed(key, mark, error);
         },
       );
+  }
+
+  /**
+   * read() done now (LevelStore.getSync): no promise, and an lz4 value is
+   * decompressed on the spot. Same answers and the same handling of corrupt
+   * records; throws LevelIoError when the read fails.
+   */
+  readSync(key: Buffer): ItemRecord | undefined {
+    if (this.#encoding.size > 0) {
+      const encoding = this.#encoding.get(key.toString('latin1'));
+      if (encoding !== undefined) return encoding.item;
+    }
+    try {
+      const record = this.store.getSync(key);
+      return record === undefined ? undefined : decodeRecordSync(record);
+    } catch (error) {
+      // Nothing ran between the read and here, so no write can have touched the key.
+      return this.#readFailed(key, { touched: false }, error);
+    }
   }
 
   /** A corrupt record reads as a miss (and goes, unless a write came meanwhile); anything else is an I/O error. */

@@ -90,6 +90,15 @@ class ReadBatch {
 /** A batch this large goes at once rather than at the end of the turn (bounds its latency and size). */
 const READ_BATCH_MAX_KEYS = 256;
 
+/**
+ * L2 reads bypass LevelDB's block cache: L1 is the cache of hot items, and
+ * a block read for a miss of L1 is one L1 did not want. Filling the cache cost
+ * 2.5 µs of a 9.5 µs get of a 4 KiB record (a fresh block copied in, an old
+ * one freed) and evicted the index blocks every lookup needs. The encodings
+ * are the DB's own, named so abstract-level does not clone the options per read.
+ */
+const READ_OPTIONS = { fillCache: false, keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+
 export const DEFAULT_FLUSH_INTERVAL_MS = 5;
 export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
 
@@ -193,6 +202,31 @@ export class LevelStore {
       reads.rejects.push(reject);
       if (reads.keys.length >= READ_BATCH_MAX_KEYS) this.#issueReads();
     });
+  }
+
+  /**
+   * get() done now, on the calling thread: LevelDB's own lookup, with no
+   * trip to the libuv pool. It blocks for as long as LevelDB takes, which is
+   * microseconds while the files are in the page cache and a device read when
+   * they are not; callers decide when that is worth it (L2Bridge's read mode).
+   * Throws LevelIoError when the read fails.
+   */
+  getSync(key: Buffer): Buffer | undefined {
+    if (this.#closed) throw closedError();
+    if (this.#pending.writes.size > 0 || this.#inFlight !== undefined) {
+      const id = key.toString('latin1');
+      const pending = this.#pending.writes.get(id) ?? this.#inFlight?.writes.get(id);
+      if (pending !== undefined) return pending.record;
+    }
+    let entry: Buffer | undefined;
+    try {
+      entry = this.#db.getSync(dataKey(key), READ_OPTIONS);
+    } catch (cause) {
+      throw new LevelIoError(`L2 read failed: ${(cause as Error).message}`, { op: 'get' }, { cause });
+    }
+    return entry === undefined || decodeDataEntryHeader(entry) === undefined
+      ? undefined
+      : entry.subarray(DATA_HEADER_BYTES);
   }
 
   /** Writes and waits until the record is in LevelDB. The store keeps `record`; do not mutate it. */
@@ -410,7 +444,7 @@ export class LevelStore {
     const reads = this.#reads;
     if (reads.keys.length === 0) return;
     this.#reads = new ReadBatch();
-    this.#db.getMany(reads.keys).then(
+    this.#db.getMany(reads.keys, READ_OPTIONS).then(
       (entries) => {
         for (let i = 0; i < entries.length; i++) {
           const entry = entries[i];

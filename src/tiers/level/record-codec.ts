@@ -169,6 +169,12 @@ export function decodeRecordInline(
   return checkedItem(bytes, header, decodePayloadSync(header, payload));
 }
 
+/** decodeRecordInline with an lz4 value of any size decompressed on the spot: never a Promise. */
+export function decodeRecordSync(bytes: Buffer): ItemRecord {
+  const header = decodeRecordHeader(bytes);
+  return checkedItem(bytes, header, decodePayloadSync(header, bytes.subarray(HEADER_BYTES)));
+}
+
 function checkedItem(bytes: Buffer, header: RecordHeader, value: Buffer): ItemRecord {
   const expected = header.originalLength;
   if (value.length !== expected) {

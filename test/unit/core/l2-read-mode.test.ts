@@ -1,0 +1,150 @@
+// L2Bridge's read modes for gets (l2.read_mode): auto reads on the event
+// loop until reads turn slow (the device, not the page cache), then goes to
+// the pool for a while; sync never leaves the loop; async never uses it.
+// "Slow" is simulated by a readSync that spins past SLOW_SYNC_READ_MS.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CacheCore } from '../../../src/core/cache-core.js';
+import { ManualClock } from '../../../src/core/clock.js';
+import {
+  L2Bridge,
+  type L2ReadMode,
+  SLOW_SYNC_READ_LIMIT,
+  SLOW_SYNC_READ_MS,
+} from '../../../src/core/l2-bridge.js';
+import type { FoundItem } from '../../../src/core/outcomes.js';
+import { ItemStore } from '../../../src/tiers/level/item-store.js';
+import { MemoryTier } from '../../../src/tiers/memory/memory-tier.js';
+
+const MIB = 1024 * 1024;
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A core whose keys k0..k(count-1) are in L2 only: set, then pushed out of L1 by fillers. */
+async function coreWithL2Keys(readMode: L2ReadMode, count: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'rat-l2-read-mode-'));
+  dirs.push(dir);
+  const store = await ItemStore.open(dir, { maxBytes: 256 * MIB, compressMinBytes: 512, flushIntervalMs: 1 });
+  let bridge: L2Bridge | undefined;
+  const memory = new MemoryTier({
+    maxBytes: 2 * MIB,
+    maxItemSize: 64 * 1024,
+    eviction: 'lru',
+    onEvict: (slot) => bridge?.demote(slot),
+  });
+  bridge = new L2Bridge({
+    store,
+    memory,
+    mode: 'overflow',
+    expectedKeys: 10_000,
+    maxPendingBytes: 64 * MIB,
+    readMode,
+    promotion: 'second-hit',
+  });
+  await bridge.scanKeys();
+  const core = new CacheCore({ memory, clock: new ManualClock(), l2: bridge });
+  const keys = Array.from({ length: count }, (_, i) => Buffer.from(`k${i}`));
+  for (const key of keys) core.store('set', key, Buffer.alloc(8000, key.toString()), 7, 0, 0n);
+  for (let i = 0; keys.some((key) => memory.find(key) >= 0); i++) {
+    core.store('set', Buffer.from(`filler-${i}`), Buffer.alloc(16_000, 1), 0, 0, 0n);
+  }
+  await store.flush();
+  return { core, store, bridge, keys };
+}
+
+/** Makes every readSync take longer than SLOW_SYNC_READ_MS, as a read from the device would. */
+function slowDown(store: ItemStore): void {
+  const readSync = store.readSync.bind(store);
+  store.readSync = (key) => {
+    const until = performance.now() + SLOW_SYNC_READ_MS * 2;
+    while (performance.now() < until) {
+      // spin: the read is slow in the way the bridge measures, the wall clock
+    }
+    return readSync(key);
+  };
+}
+
+describe('L2 read modes of gets', () => {
+  it('auto: answers on the spot while reads are fast', async () => {
+    const { core, store, bridge, keys } = await coreWithL2Keys('auto', 40);
+    try {
+      for (const key of keys) {
+        const got = core.get(key);
+        expect(got).not.toBeInstanceOf(Promise);
+        expect((got as FoundItem).value.equals(Buffer.alloc(8000, key.toString()))).toBe(true);
+      }
+      expect(bridge.stats.l2SyncReads).toBe(keys.length);
+      // The first read of a table file may be slow; far fewer than would switch modes.
+      expect(bridge.stats.l2SlowSyncReads).toBeLessThan(SLOW_SYNC_READ_LIMIT);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it(`auto: after more than ${SLOW_SYNC_READ_LIMIT} slow reads, gets go to the pool and still answer`, async () => {
+    const { core, store, bridge, keys } = await coreWithL2Keys('auto', 40);
+    try {
+      slowDown(store);
+      const answers: unknown[] = [];
+      for (const key of keys) answers.push(core.get(key));
+      expect(bridge.stats.l2SlowSyncReads).toBe(SLOW_SYNC_READ_LIMIT + 1);
+      expect(bridge.stats.l2SyncReads).toBe(SLOW_SYNC_READ_LIMIT + 1);
+      expect(answers.slice(0, SLOW_SYNC_READ_LIMIT + 1).every((a) => !(a instanceof Promise))).toBe(true);
+      expect(answers.slice(SLOW_SYNC_READ_LIMIT + 1).every((a) => a instanceof Promise)).toBe(true);
+      const values = await Promise.all(answers);
+      expect(values.every((v) => (v as FoundItem | undefined)?.value.length === 8000)).toBe(true);
+      expect(values.every((v) => (v as FoundItem).flags === 7)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('sync: slow reads stay on the event loop', async () => {
+    const { core, store, bridge, keys } = await coreWithL2Keys('sync', 40);
+    try {
+      slowDown(store);
+      for (const key of keys) expect(core.get(key)).not.toBeInstanceOf(Promise);
+      expect(bridge.stats.l2SyncReads).toBe(keys.length);
+      expect(bridge.stats.l2SlowSyncReads).toBe(keys.length);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('async: every get read goes to the pool', async () => {
+    const { core, store, bridge, keys } = await coreWithL2Keys('async', 10);
+    try {
+      const answers = keys.map((key) => core.get(key));
+      expect(answers.every((a) => a instanceof Promise)).toBe(true);
+      const values = await Promise.all(answers);
+      expect(values.every((v) => (v as FoundItem | undefined)?.value.length === 8000)).toBe(true);
+      expect(bridge.stats.l2SyncReads).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a read on the spot never serves a deleted or expired item', async () => {
+    const { core, store, keys } = await coreWithL2Keys('sync', 4);
+    try {
+      const [gone, expiring] = keys as [Buffer, Buffer];
+      expect(await core.delete(gone)).toBe(true);
+      expect(core.get(gone)).toBe(-1);
+      expect(await core.touch(expiring, 1)).toBe(true);
+      // touch promoted it; push it back out, then let it expire.
+      for (let i = 0; core.memory.find(expiring) >= 0; i++) {
+        core.store('set', Buffer.from(`more-${i}`), Buffer.alloc(16_000, 2), 0, 0, 0n);
+      }
+      await store.flush();
+      (core.clock as ManualClock).advanceSeconds(5);
+      expect(core.get(expiring)).toBe(-1);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -13,6 +13,7 @@
 // and memory limit instead (s6: rat with L2, memcached with extstore, memcached without, all -m
 // 64); `--data-gib` resizes the scenarios sized in GiB (s6: 1, or 0.125 with --quick).
 
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -163,12 +164,16 @@ const AFTER_LOAD_STATS = [
 ];
 
 /**
- * Waits until the server has been idle (under 5% of a core) for a second, at most 120 s: work a
- * load leaves behind (LevelDB compaction, extstore's flusher) runs on the servers' shared core and
- * would otherwise slow the next server's pre-load and the first round. Returns the seconds waited.
+ * Waits until the server's writes are on disk (`sync`) and it has been idle (under 5% of a core)
+ * for a second, at most 120 s: work a load leaves behind (LevelDB compaction, extstore's flusher,
+ * the kernel writing back a GiB of dirty pages) would otherwise slow the next server's pre-load
+ * and the first round. Writeback matters most: with rat's L2 still being written back,
+ * memcached's extstore flusher was throttled and memcached evicted 20k items it would have kept.
+ * Returns the seconds waited.
  */
 async function settle(server) {
   const started = performance.now();
+  execFileSync('sync');
   let before = readCpuSeconds(server.pid);
   while (performance.now() - started < 120_000) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -213,8 +218,11 @@ try {
   for (const scenario of chosen) {
     await startTargets(scenario);
     const pool = buildPool(scenario, 1);
-    const loads = [];
-    for (const s of servers) loads.push(await preload(scenario, s));
+    // The references load first: a loaded rat idling beside memcached+ext on the shared core made
+    // memcached evict 20-30k items its flusher keeps up with otherwise (not CPU: rat used 1% of
+    // the core meanwhile; an unloaded rat caused none), and rat's own load runs after theirs.
+    const loads = new Array(servers.length);
+    for (let i = servers.length - 1; i >= 0; i--) loads[i] = await preload(scenario, servers[i]);
     const perTarget = servers.map(() => []);
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < servers.length; i++) {

@@ -35,11 +35,13 @@ const MAX_KEY_BYTES = 250;
 
 /**
  * monitorEventLoopDelay records the interval between ticks of its timer, so
- * its max is the worst stall plus one resolution: an idle server reported
- * ~12 ms at 10 ms. A 1 ms timer (a native one, cheap) and subtracting it
- * gives the stall itself to about a millisecond.
+ * its max is the worst stall plus one resolution; subtracting it gives the
+ * stall itself, to the timer's slack of 1-2 ms (an idle server reads ~2 ms).
+ * Not finer: a 1 ms timer woke an idle server 1,000 times a second and took
+ * 4% of a core, time it stole from whatever shared the core (in the benches,
+ * memcached).
  */
-const LOOP_DELAY_RESOLUTION_MS = 1;
+const LOOP_DELAY_RESOLUTION_MS = 10;
 
 /** A refused connection hears one line and is closed; what it sends is ignored. */
 const IGNORE_ALL: TransportSink = {

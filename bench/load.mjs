@@ -218,9 +218,10 @@ try {
   for (const scenario of chosen) {
     await startTargets(scenario);
     const pool = buildPool(scenario, 1);
-    // The references load first: a loaded rat idling beside memcached+ext on the shared core made
-    // memcached evict 20-30k items its flusher keeps up with otherwise (not CPU: rat used 1% of
-    // the core meanwhile; an unloaded rat caused none), and rat's own load runs after theirs.
+    // The references load first, so rat's long load and the compaction after it never overlap
+    // theirs. memcached+ext still evicts 20-40k of s6's keys when another loaded server sits on
+    // its core (none when it runs alone, none beside an empty rat; not CPU: the other used ~1% of
+    // the core meanwhile), which the hit ratio column shows.
     const loads = new Array(servers.length);
     for (let i = servers.length - 1; i >= 0; i--) loads[i] = await preload(scenario, servers[i]);
     const perTarget = servers.map(() => []);

@@ -36,10 +36,6 @@ export class L2Admission {
     this.#window = window;
   }
 
-  get allocatedBytes(): number {
-    return this.#seen.byteLength;
-  }
-
   /** Records an L2 hit of key buf[start, end); true if it is the key's second within the window. */
   admit(buf: Uint8Array, start: number, end: number): boolean {
     if (++this.#hits >= this.#epochHits) {

@@ -278,10 +278,6 @@ export class L2Bridge {
     return item;
   }
 
-  get admissionBytes(): number {
-    return this.#admission?.allocatedBytes ?? 0;
-  }
-
   #read<T>(
     key: Buffer,
     resident: boolean,

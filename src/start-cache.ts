@@ -55,6 +55,7 @@ export async function createTieredCore(config: Config, clock: Clock, logger: Log
     flushIntervalMs: config.l2FlushIntervalMs,
     clearOnOpen: config.l2ClearOnStartup,
     compressMinBytes: config.l2CompressMinBytes,
+    ...(config.l2CompactWhenQuiet ? {} : { compactAfterBytes: 0 }),
     onWriteError: (error) => {
       if (failing) return;
       failing = true;

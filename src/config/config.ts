@@ -52,4 +52,6 @@ export interface Config {
   readonly l2ReadMode: L2ReadMode;
   /** Which L2 hits of a get are promoted into L1. */
   readonly l2Promotion: L2Promotion;
+  /** Compact L2's data in the background once a burst of writes has stopped. */
+  readonly l2CompactWhenQuiet: boolean;
 }

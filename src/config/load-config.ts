@@ -106,6 +106,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     l2MaxPendingBytes: resolve(SCHEMA.l2MaxPendingBytes, layers, 'l2MaxPendingBytes'),
     l2ReadMode: resolve(SCHEMA.l2ReadMode, layers, 'l2ReadMode'),
     l2Promotion: resolve(SCHEMA.l2Promotion, layers, 'l2Promotion'),
+    l2CompactWhenQuiet: resolve(SCHEMA.l2CompactWhenQuiet, layers, 'l2CompactWhenQuiet'),
   };
   return Object.freeze(checkConfig(config));
 }

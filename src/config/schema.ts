@@ -218,6 +218,11 @@ export const SCHEMA = {
     'second-hit',
     'which L2 hits of a get move the item into L1: second-hit (read twice within an L1 lifetime) or every-hit',
   ),
+  l2CompactWhenQuiet: boolean(
+    'l2.compact_when_quiet',
+    true,
+    'compact L2 in the background a second after a burst of writes (a quarter of L2, at least 64 MiB) stops',
+  ),
 } as const;
 
 export type SchemaField = keyof typeof SCHEMA;

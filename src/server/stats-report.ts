@@ -123,6 +123,7 @@ function tierStats(core: CacheCore): StatLine[] {
     ['l2_reads', stats?.l2Reads ?? 0],
     ['l2_sync_reads', stats?.l2SyncReads ?? 0],
     ['l2_slow_sync_reads', stats?.l2SlowSyncReads ?? 0],
+    ['l2_compactions', store?.compactions ?? 0],
     ['l2_pending_bytes', l2?.store.pendingBytes ?? 0],
     ['l2_throttled', stats?.l2Throttled ?? 0],
   ];
@@ -157,6 +158,7 @@ export function settingsStats(source: StatsSource): StatLine[] {
     ['l2_max_size', config.l2MaxBytes],
     ['l2_read_mode', config.l2ReadMode],
     ['l2_promotion', config.l2Promotion],
+    ['l2_compact_when_quiet', config.l2CompactWhenQuiet ? 'yes' : 'no'],
   ];
 }
 

@@ -129,6 +129,8 @@ export async function startServer(target, opts) {
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
+      // A server stopped (SIGSTOP) while another was measured only acts on SIGTERM once resumed.
+      child.kill('SIGCONT');
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);

@@ -237,14 +237,14 @@ export class CacheCore {
       stats.getMisses++;
       return -1;
     }
-    const now = l2.fetchNow(key);
-    if (now === null) {
+    const fetched = l2.fetchNow(key);
+    if (fetched === null) {
       stats.getMisses++;
       return -1;
     }
-    if (now !== undefined) {
+    if (fetched !== undefined) {
       stats.getHits++;
-      return now;
+      return fetched;
     }
     return l2.withFetched(key, (promoted, served) => {
       // Served from L2 and left there: L1 lacks the key, so the record is the answer.

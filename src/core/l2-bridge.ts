@@ -211,7 +211,7 @@ export class L2Bridge {
    * L1 again. Never rejects for an L2 failure: a failed read is a miss.
    */
   withResident<T>(key: Buffer, op: (promoted: ItemRecord | undefined) => T): Promise<T> {
-    return this.#read(key, true, (promoted) => op(promoted));
+    return this.#read(key, true, op);
   }
 
   /**
@@ -248,10 +248,19 @@ export class L2Bridge {
       // Counted by the store; a failed read is a miss, as on the async path.
       item = undefined;
     }
-    if (performance.now() - started > SLOW_SYNC_READ_MS) {
-      stats.l2SlowSyncReads++;
-      if (++this.#windowSlow > SLOW_SYNC_READ_LIMIT && mode === 'auto') {
-        this.#asyncUntil = performance.now() + ASYNC_BACKOFF_MS;
+    const finished = performance.now();
+    this.#noteSyncRead(finished - started, finished);
+    if (!this.#liveOrDropped(key, item)) return null;
+    this.#hit(key, item, false, undefined);
+    return item;
+  }
+
+  /** The auto mode's window of sync reads (see SLOW_SYNC_READ_LIMIT). */
+  #noteSyncRead(elapsedMs: number, now: number): void {
+    if (elapsedMs > SLOW_SYNC_READ_MS) {
+      this.stats.l2SlowSyncReads++;
+      if (++this.#windowSlow > SLOW_SYNC_READ_LIMIT && this.#readMode === 'auto') {
+        this.#asyncUntil = now + ASYNC_BACKOFF_MS;
         this.#windowReads = 0;
         this.#windowSlow = 0;
       }
@@ -260,22 +269,36 @@ export class L2Bridge {
       this.#windowReads = 0;
       this.#windowSlow = 0;
     }
+  }
+
+  /** A current read's record: true if it is live; a miss is counted, a dead record removed. */
+  #liveOrDropped(key: Buffer, item: ItemRecord | undefined): item is ItemRecord {
     if (item === undefined) {
-      stats.l2Misses++;
-      return null;
+      this.stats.l2Misses++;
+      return false;
     }
     if (!this.#isLive(item.cas, item.exptime)) {
-      stats.l2Misses++;
+      this.stats.l2Misses++;
       this.store.remove(key);
-      return null;
+      return false;
     }
-    stats.l2Hits++;
+    return true;
+  }
+
+  /**
+   * A live L2 item for a key L1 lacks: counted as a hit and promoted if
+   * `mustPromote` or the admission policy lets it in. True if it went into L1.
+   * `id` is the key's latin1 string when the caller has one.
+   */
+  #hit(key: Buffer, item: ItemRecord, mustPromote: boolean, id: string | undefined): boolean {
+    this.stats.l2Hits++;
     const admission = this.#admission;
-    if ((admission === undefined || admission.admit(key, 0, key.length)) && this.#promote(key, item)) {
-      stats.l2Promotions++;
-      if (this.mode === 'overflow') this.#clean.add(key.toString('latin1'));
-    }
-    return item;
+    const admit = mustPromote || admission === undefined || admission.admit(key, 0, key.length);
+    if (!admit || !this.#promote(key, item)) return false;
+    this.stats.l2Promotions++;
+    // Write-through keeps every L1 item in L2 anyway; overflow remembers the copy is current.
+    if (this.mode === 'overflow') this.#clean.add(id ?? key.toString('latin1'));
+    return true;
   }
 
   #read<T>(
@@ -324,25 +347,10 @@ export class L2Bridge {
     this.#reads.delete(id);
     let promoted: ItemRecord | undefined;
     let served: ItemRecord | undefined;
-    if (!entry.dirty) {
-      if (item === undefined) {
-        this.stats.l2Misses++;
-      } else if (!this.#isLive(item.cas, item.exptime)) {
-        this.stats.l2Misses++;
-        this.store.remove(key);
-      } else if (this.#memory.find(key) < 0) {
-        this.stats.l2Hits++;
-        const admission = this.#admission;
-        const admit = entry.promote || admission === undefined || admission.admit(key, 0, key.length);
-        if (admit && this.#promote(key, item)) {
-          promoted = item;
-          this.stats.l2Promotions++;
-          // Write-through keeps every L1 item in L2 anyway; overflow remembers the copy is current.
-          if (this.mode === 'overflow') this.#clean.add(id);
-        } else {
-          served = item;
-        }
-      }
+    // A key L1 holds by now (a sync get promoted it meanwhile) is neither hit nor miss here.
+    if (!entry.dirty && this.#liveOrDropped(key, item) && this.#memory.find(key) < 0) {
+      if (this.#hit(key, item, entry.promote, id)) promoted = item;
+      else served = item;
     }
     for (const waiter of entry.waiters) waiter(!entry.dirty, promoted, served);
   }

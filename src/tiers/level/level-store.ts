@@ -220,12 +220,8 @@ export class LevelStore {
    */
   get(key: Buffer): Promise<Buffer | undefined> {
     if (this.#closed) return Promise.reject(closedError());
-    // No string for the lookup while nothing is queued (a read-only load).
-    if (this.#pending.writes.size > 0 || this.#inFlight !== undefined) {
-      const id = key.toString('latin1');
-      const pending = this.#pending.writes.get(id) ?? this.#inFlight?.writes.get(id);
-      if (pending !== undefined) return Promise.resolve(pending.record);
-    }
+    const pending = this.#pendingWrite(key);
+    if (pending !== undefined) return Promise.resolve(pending.record);
     const reads = this.#reads;
     if (reads.keys.length === 0) setImmediate(this.#issueReads);
     reads.keys.push(dataKey(key));
@@ -245,20 +241,23 @@ export class LevelStore {
    */
   getSync(key: Buffer): Buffer | undefined {
     if (this.#closed) throw closedError();
-    if (this.#pending.writes.size > 0 || this.#inFlight !== undefined) {
-      const id = key.toString('latin1');
-      const pending = this.#pending.writes.get(id) ?? this.#inFlight?.writes.get(id);
-      if (pending !== undefined) return pending.record;
-    }
+    const pending = this.#pendingWrite(key);
+    if (pending !== undefined) return pending.record;
     let entry: Buffer | undefined;
     try {
       entry = this.#db.getSync(dataKey(key), READ_OPTIONS);
     } catch (cause) {
       throw new LevelIoError(`L2 read failed: ${(cause as Error).message}`, { op: 'get' }, { cause });
     }
-    return entry === undefined || decodeDataEntryHeader(entry) === undefined
-      ? undefined
-      : entry.subarray(DATA_HEADER_BYTES);
+    return recordOf(entry);
+  }
+
+  /** The write queued or in flight for key, which reads see first (read-your-writes). */
+  #pendingWrite(key: Buffer): PendingWrite | undefined {
+    // No string for the lookup while nothing is queued (a read-only load).
+    if (this.#pending.writes.size === 0 && this.#inFlight === undefined) return undefined;
+    const id = key.toString('latin1');
+    return this.#pending.writes.get(id) ?? this.#inFlight?.writes.get(id);
   }
 
   /** Writes and waits until the record is in LevelDB. The store keeps `record`; do not mutate it. */
@@ -521,14 +520,7 @@ export class LevelStore {
     this.#reads = new ReadBatch();
     this.#db.getMany(reads.keys, READ_OPTIONS).then(
       (entries) => {
-        for (let i = 0; i < entries.length; i++) {
-          const entry = entries[i];
-          const record =
-            entry === undefined || decodeDataEntryHeader(entry) === undefined
-              ? undefined
-              : entry.subarray(DATA_HEADER_BYTES);
-          reads.resolves[i]!(record);
-        }
+        for (let i = 0; i < entries.length; i++) reads.resolves[i]!(recordOf(entries[i]));
       },
       (cause: unknown) => {
         const error = new LevelIoError(
@@ -544,6 +536,13 @@ export class LevelStore {
   #assertOpen(): void {
     if (this.#closed) throw closedError();
   }
+}
+
+/** The record inside a stored data entry; an entry without a valid header reads as absent. */
+function recordOf(entry: Buffer | undefined): Buffer | undefined {
+  return entry === undefined || decodeDataEntryHeader(entry) === undefined
+    ? undefined
+    : entry.subarray(DATA_HEADER_BYTES);
 }
 
 function closedError(): LevelIoError {

@@ -37,6 +37,16 @@ function parseValues(text: string): Map<string, { flags: number; cas: number; va
   return items;
 }
 
+/** `set <key> <flags> 0 <n> noreply` for every key, value valueFor(i, valueBytes), as one pipeline. */
+function setPipeline(keys: string[], valueBytes: number, flags: (i: number) => number): string {
+  let pipeline = '';
+  for (const [i, key] of keys.entries()) {
+    const value = valueFor(i, valueBytes);
+    pipeline += `set ${key} ${flags(i)} 0 ${value.length} noreply\r\n${value}\r\n`;
+  }
+  return pipeline;
+}
+
 async function getsAll(client: RawClient, keys: string[]): Promise<ReturnType<typeof parseValues>> {
   const items = new Map<string, { flags: number; cas: number; value: string }>();
   for (let i = 0; i < keys.length; i += 50) {
@@ -53,12 +63,7 @@ describe('L2 over a real socket', () => {
     const count = 2000;
     const keys = Array.from({ length: count }, (_, i) => `warm:${i}`);
     const first = await start({ l2DataDir: dir });
-    let pipeline = '';
-    for (const [i, key] of keys.entries()) {
-      const value = valueFor(i, 2000);
-      pipeline += `set ${key} ${i} 0 ${value.length} noreply\r\n${value}\r\n`;
-    }
-    await first.client.send(pipeline);
+    await first.client.send(setPipeline(keys, 2000, (i) => i));
     const before = await getsAll(first.client, keys);
     expect(before.size).toBe(count);
     const maxCasBefore = Math.max(...[...before.values()].map((item) => item.cas));
@@ -85,12 +90,7 @@ describe('L2 over a real socket', () => {
       const dir = tempDir();
       const { server, client } = await start({ l2DataDir: dir, l2ReadMode });
       const keys = Array.from({ length: 8000 }, (_, i) => `big:${i}`);
-      let pipeline = '';
-      for (const [i, key] of keys.entries()) {
-        const value = valueFor(i, 4000);
-        pipeline += `set ${key} 1 0 ${value.length} noreply\r\n${value}\r\n`;
-      }
-      await client.send(pipeline);
+      await client.send(setPipeline(keys, 4000, () => 1));
       await client.send('delete big:0\r\nset big:1 2 0 3\r\nnew\r\n');
       expect((await client.readUntil('STORED\r\n')).data.toString()).toBe('DELETED\r\nSTORED\r\n');
       const items = await getsAll(client, keys);
@@ -115,12 +115,7 @@ describe('L2 over a real socket', () => {
     it(`a scan larger than L1 ${l2Promotion === 'second-hit' ? 'is served from L2 without promoting' : 'promotes every hit'} (promotion ${l2Promotion})`, async () => {
       const { server, client } = await start({ l2DataDir: tempDir(), l2Promotion });
       const keys = Array.from({ length: 8000 }, (_, i) => `scan:${i}`);
-      let pipeline = '';
-      for (const [i, key] of keys.entries()) {
-        const value = valueFor(i, 4000);
-        pipeline += `set ${key} 0 0 ${value.length} noreply\r\n${value}\r\n`;
-      }
-      await client.send(pipeline);
+      await client.send(setPipeline(keys, 4000, () => 0));
       const l2 = server.core.l2;
       for (let pass = 0; pass < 2; pass++) {
         const items = await getsAll(client, keys);

@@ -3,25 +3,15 @@
 // with a plain Map. Values of a few KiB in a 2 MiB L1 keep items moving
 // between the tiers all the time; the clock is manual.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { CacheCore } from '../../../src/core/cache-core.js';
+import { describe, expect, it } from 'vitest';
+import type { CacheCore } from '../../../src/core/cache-core.js';
 import { ManualClock } from '../../../src/core/clock.js';
-import { L2Bridge, type L2Promotion, type L2ReadMode } from '../../../src/core/l2-bridge.js';
 import type { FoundItem } from '../../../src/core/outcomes.js';
-import { ItemStore } from '../../../src/tiers/level/item-store.js';
-import { MemoryTier } from '../../../src/tiers/memory/memory-tier.js';
+import { pushOutOfL1, type ReadPolicy, tieredCore } from './tiered-core.js';
 
-const MIB = 1024 * 1024;
-const dirs: string[] = [];
 /** Summed over runs, per policy: the test only means something if items really went through L2. */
 const totals = new Map<string, { demotions: number; promotions: number; syncReads: number }>();
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
 
 interface ModelItem {
   value: Buffer;
@@ -31,33 +21,8 @@ interface ModelItem {
   cas: number;
 }
 
-interface ReadPolicy {
-  readonly readMode: L2ReadMode;
-  readonly promotion: L2Promotion;
-}
-
 /** The pre-admission behaviour: every read on the pool, every hit promoted. */
 const ASYNC_EVERY_HIT: ReadPolicy = { readMode: 'async', promotion: 'every-hit' };
-
-async function tieredCore(
-  clock: ManualClock,
-  mode: 'overflow' | 'write-through',
-  policy: ReadPolicy = ASYNC_EVERY_HIT,
-) {
-  const dir = mkdtempSync(join(tmpdir(), 'rat-l2-model-'));
-  dirs.push(dir);
-  const store = await ItemStore.open(dir, { maxBytes: 512 * MIB, compressMinBytes: 512, flushIntervalMs: 1 });
-  let bridge: L2Bridge | undefined;
-  const memory = new MemoryTier({
-    maxBytes: 2 * MIB,
-    maxItemSize: 64 * 1024,
-    eviction: 'lru',
-    onEvict: (slot) => bridge?.demote(slot),
-  });
-  bridge = new L2Bridge({ store, memory, mode, expectedKeys: 1000, maxPendingBytes: 64 * MIB, ...policy });
-  await bridge.scanKeys();
-  return { core: new CacheCore({ memory, clock, l2: bridge }), store, bridge };
-}
 
 async function read(core: CacheCore, key: Buffer): Promise<FoundItem | undefined> {
   const result = await core.get(key);
@@ -304,9 +269,7 @@ describe('CacheCore over L1 + L2: commands that wait for the same L2 read', () =
   async function withKeyInL2(key: Buffer, value: string, policy: ReadPolicy = ASYNC_EVERY_HIT) {
     const tiered = await tieredCore(new ManualClock(), 'overflow', policy);
     expect(tiered.core.store('set', key, Buffer.from(value), 3, 0, 0n)).toBe('stored');
-    for (let i = 0; tiered.core.memory.find(key) >= 0; i++) {
-      tiered.core.store('set', Buffer.from(`filler-${i}`), Buffer.alloc(16_000, i), 0, 0, 0n);
-    }
+    pushOutOfL1(tiered.core, [key]);
     await tiered.store.flush();
     return tiered;
   }

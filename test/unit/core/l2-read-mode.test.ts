@@ -3,58 +3,26 @@
 // the pool for a while; sync never leaves the loop; async never uses it.
 // "Slow" is simulated by a readSync that spins past SLOW_SYNC_READ_MS.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { CacheCore } from '../../../src/core/cache-core.js';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
-import {
-  L2Bridge,
-  type L2ReadMode,
-  SLOW_SYNC_READ_LIMIT,
-  SLOW_SYNC_READ_MS,
-} from '../../../src/core/l2-bridge.js';
+import { type L2ReadMode, SLOW_SYNC_READ_LIMIT, SLOW_SYNC_READ_MS } from '../../../src/core/l2-bridge.js';
 import type { FoundItem } from '../../../src/core/outcomes.js';
-import { ItemStore } from '../../../src/tiers/level/item-store.js';
-import { MemoryTier } from '../../../src/tiers/memory/memory-tier.js';
-
-const MIB = 1024 * 1024;
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+import type { ItemStore } from '../../../src/tiers/level/item-store.js';
+import { pushOutOfL1, tieredCore } from './tiered-core.js';
 
 /** A core whose keys k0..k(count-1) are in L2 only: set, then pushed out of L1 by fillers. */
 async function coreWithL2Keys(readMode: L2ReadMode, count: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'rat-l2-read-mode-'));
-  dirs.push(dir);
-  const store = await ItemStore.open(dir, { maxBytes: 256 * MIB, compressMinBytes: 512, flushIntervalMs: 1 });
-  let bridge: L2Bridge | undefined;
-  const memory = new MemoryTier({
-    maxBytes: 2 * MIB,
-    maxItemSize: 64 * 1024,
-    eviction: 'lru',
-    onEvict: (slot) => bridge?.demote(slot),
-  });
-  bridge = new L2Bridge({
-    store,
-    memory,
-    mode: 'overflow',
-    expectedKeys: 10_000,
-    maxPendingBytes: 64 * MIB,
-    readMode,
-    promotion: 'second-hit',
-  });
-  await bridge.scanKeys();
-  const core = new CacheCore({ memory, clock: new ManualClock(), l2: bridge });
+  const tiered = await tieredCore(
+    new ManualClock(),
+    'overflow',
+    { readMode, promotion: 'second-hit' },
+    10_000,
+  );
   const keys = Array.from({ length: count }, (_, i) => Buffer.from(`k${i}`));
-  for (const key of keys) core.store('set', key, Buffer.alloc(8000, key.toString()), 7, 0, 0n);
-  for (let i = 0; keys.some((key) => memory.find(key) >= 0); i++) {
-    core.store('set', Buffer.from(`filler-${i}`), Buffer.alloc(16_000, 1), 0, 0, 0n);
-  }
-  await store.flush();
-  return { core, store, bridge, keys };
+  for (const key of keys) tiered.core.store('set', key, Buffer.alloc(8000, key.toString()), 7, 0, 0n);
+  pushOutOfL1(tiered.core, keys);
+  await tiered.store.flush();
+  return { ...tiered, keys };
 }
 
 /** Makes every readSync take longer than SLOW_SYNC_READ_MS, as a read from the device would. */
@@ -137,9 +105,7 @@ describe('L2 read modes of gets', () => {
       expect(core.get(gone)).toBe(-1);
       expect(await core.touch(expiring, 1)).toBe(true);
       // touch promoted it; push it back out, then let it expire.
-      for (let i = 0; core.memory.find(expiring) >= 0; i++) {
-        core.store('set', Buffer.from(`more-${i}`), Buffer.alloc(16_000, 2), 0, 0, 0n);
-      }
+      pushOutOfL1(core, [expiring]);
       await store.flush();
       (core.clock as ManualClock).advanceSeconds(5);
       expect(core.get(expiring)).toBe(-1);

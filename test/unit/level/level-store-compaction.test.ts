@@ -14,6 +14,13 @@ async function writeBurst(store: Awaited<ReturnType<typeof openStore>>, from: nu
   await store.flush();
 }
 
+/** Writes have been quiet for longer than COMPACT_QUIET_MS, and no compaction ran. */
+async function expectNoCompaction(store: Awaited<ReturnType<typeof openStore>>): Promise<void> {
+  await sleep(COMPACT_QUIET_MS + 200);
+  expect(store.compacting).toBeUndefined();
+  expect(store.stats().compactions).toBe(0);
+}
+
 describe('LevelStore compaction after a burst of writes', () => {
   it('compacts once writes stop, and every record still reads back', async () => {
     const store = await openStore(await tempDir(), { compactAfterBytes: 200_000 });
@@ -28,9 +35,7 @@ describe('LevelStore compaction after a burst of writes', () => {
   it('does not compact below the threshold', async () => {
     const store = await openStore(await tempDir(), { compactAfterBytes: 10_000_000 });
     await writeBurst(store, 0, 400);
-    await sleep(COMPACT_QUIET_MS + 200);
-    expect(store.compacting).toBeUndefined();
-    expect(store.stats().compactions).toBe(0);
+    await expectNoCompaction(store);
   });
 
   it('waits while writes keep coming', async () => {
@@ -50,8 +55,6 @@ describe('LevelStore compaction after a burst of writes', () => {
   it('never compacts when disabled (compactAfterBytes 0)', async () => {
     const store = await openStore(await tempDir(), { compactAfterBytes: 0 });
     await writeBurst(store, 0, 400);
-    await sleep(COMPACT_QUIET_MS + 200);
-    expect(store.compacting).toBeUndefined();
-    expect(store.stats().compactions).toBe(0);
+    await expectNoCompaction(store);
   });
 });

@@ -215,14 +215,22 @@ export class CacheCore {
 
   /**
    * get / gets: a hit bumps the item in its evictor. An L1 hit or a certain
-   * miss returns the slot (or -1); an item read from L2 on the spot is
-   * returned as itself (L2Bridge.fetchNow); otherwise a Promise of a copy.
+   * miss returns the slot (or -1); an item read from L2 on the spot, or a
+   * Promise of one, is returned as a copy the caller may keep.
    */
   get(key: Buffer): number | FoundItem | Promise<FoundItem | undefined> {
-    return this.getAt(key, 0, key.length);
+    const found = this.getAt(key, 0, key.length);
+    return typeof found === 'object' && !(found instanceof Promise)
+      ? { ...found, value: Buffer.from(found.value) }
+      : found;
   }
 
-  /** get() of the key buf[start, end); the view is made only if L2 must be asked. */
+  /**
+   * get() of the key buf[start, end); the view is made only if L2 must be
+   * asked. For the protocol sessions: an item read from L2 on the spot is
+   * returned as itself (L2Bridge.fetchNow), its value valid only until the
+   * next call into the core, so it is rendered at once.
+   */
   getAt(buf: Buffer, start: number, end: number): number | FoundItem | Promise<FoundItem | undefined> {
     const stats = this.stats;
     stats.cmdGet++;

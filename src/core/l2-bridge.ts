@@ -231,7 +231,8 @@ export class L2Bridge {
    * A get's L2 read done now, when the read mode allows: the live item L2
    * holds (promoted into L1 if admitted, its value the record's buffer either
    * way), null when L2 has no live copy, or undefined when the read must go
-   * through withFetched instead. The caller has seen L1 miss the key.
+   * through withFetched instead. The caller has seen L1 miss the key. The
+   * value may be a view that the next fetchNow overwrites (ItemStore.readSync).
    */
   fetchNow(key: Buffer): ItemRecord | null | undefined {
     const mode = this.#readMode;

@@ -124,6 +124,9 @@ function tierStats(core: CacheCore): StatLine[] {
     ['l2_sync_reads', stats?.l2SyncReads ?? 0],
     ['l2_slow_sync_reads', stats?.l2SlowSyncReads ?? 0],
     ['l2_compactions', store?.compactions ?? 0],
+    ['l2_log_segments', store?.logSegments ?? 0],
+    ['l2_log_bytes', store?.logBytes ?? 0],
+    ['l2_segment_moves', store?.segmentMoves ?? 0],
     ['l2_pending_bytes', l2?.store.pendingBytes ?? 0],
     ['l2_throttled', stats?.l2Throttled ?? 0],
   ];

@@ -110,7 +110,9 @@ export class ItemStore {
   /**
    * read() done now (LevelStore.getSync): no promise, and an lz4 value is
    * decompressed on the spot. Same answers and the same handling of corrupt
-   * records; throws LevelIoError when the read fails.
+   * records; throws LevelIoError when the read fails. A raw value is a view
+   * of the value log's read buffer, valid until the next readSync: callers
+   * copy it (into a reply, into L1) before reading again.
    */
   readSync(key: Buffer): ItemRecord | undefined {
     if (this.#encoding.size > 0) {

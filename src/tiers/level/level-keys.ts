@@ -4,16 +4,20 @@
 //
 //   0x00 "meta"                      -> meta (version, nextSeq, items, bytes, evictFromSeq)
 //   0x00 "aux:" name                 -> a caller's small value (not counted, not evicted)
-//   0x01 key                         -> seq u64 BE, exptime u32 BE, record bytes
-//   0x02 seq u64 BE                  -> size u32 BE, exptime u32 BE, key
+//   0x01 key                         -> seq u64, exptime u32, segment u32, offset u32, record length u32
+//   0x02 seq u64 BE                  -> size u32, exptime u32, segment u32, key
 //   0x03 exptime u32 BE, key         -> (empty)
+//   0x04 segment u32 BE              -> written u64, live u64 (value-log usage)
 // Big-endian so LevelDB's bytewise order is numeric order: the order index
 // iterates oldest first, the expiry index soonest first. `size` is what the
-// byte budget counts for the entry: key length + record length.
+// byte budget counts for the entry: key length + record length. The record
+// itself is in the value log (value-log.ts) at segment/offset; `live` and
+// `written` count whole log entries (LOG_ENTRY_HEADER_BYTES + size).
 
 export const DATA_PREFIX = 0x01;
 export const ORDER_PREFIX = 0x02;
 export const EXPIRY_PREFIX = 0x03;
+export const SEGMENT_PREFIX = 0x04;
 
 export const META_KEY = Buffer.from([0x00, 0x6d, 0x65, 0x74, 0x61]);
 /** Small named values outside the byte budget (callers' watermarks); clear() keeps them. */
@@ -22,9 +26,11 @@ export function auxKey(name: string): Buffer {
 }
 export const DATA_START = Buffer.from([DATA_PREFIX]);
 export const DATA_END = Buffer.from([DATA_PREFIX + 1]);
-export const DATA_HEADER_BYTES = 12;
-const ORDER_HEADER_BYTES = 8;
-const META_VERSION = 1;
+export const DATA_ENTRY_BYTES = 24;
+const ORDER_HEADER_BYTES = 12;
+const SEGMENT_USAGE_BYTES = 16;
+// 2: records moved out of LevelDB into the value log.
+const META_VERSION = 2;
 const META_BYTES = 33;
 const TWO_32 = 0x1_0000_0000;
 const U32_MAX = 0xffff_ffff;
@@ -32,6 +38,8 @@ const U32_MAX = 0xffff_ffff;
 /** Exclusive upper bound of the order index, for range reads. */
 export const ORDER_END = Buffer.from([ORDER_PREFIX + 1]);
 export const EXPIRY_START = Buffer.from([EXPIRY_PREFIX]);
+export const SEGMENT_START = Buffer.from([SEGMENT_PREFIX]);
+export const SEGMENT_END = Buffer.from([SEGMENT_PREFIX + 1]);
 
 export interface StoreMeta {
   nextSeq: number;
@@ -41,16 +49,28 @@ export interface StoreMeta {
   evictFromSeq: number;
 }
 
-export interface DataEntryHeader {
+/** Where a key's current record is, and what the indexes know of it. */
+export interface DataEntry {
   seq: number;
   exptime: number;
+  segment: number;
+  /** Offset of the record in the segment file. */
+  offset: number;
   recordLength: number;
 }
 
 export interface OrderEntry {
   size: number;
   exptime: number;
+  segment: number;
   key: Buffer;
+}
+
+export interface SegmentUsage {
+  /** Bytes of entries written to the segment. */
+  written: number;
+  /** Bytes of the entries the index points at. */
+  live: number;
 }
 
 export function dataKey(key: Buffer): Buffer {
@@ -92,28 +112,44 @@ export function parseExpiryKey(bytes: Buffer): { exptime: number; key: Buffer } 
   return { exptime: bytes.readUInt32BE(1), key: bytes.subarray(5) };
 }
 
-export function encodeDataEntry(seq: number, exptime: number, record: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(DATA_HEADER_BYTES + record.length);
-  writeU64BE(out, seq, 0);
-  out.writeUInt32BE(exptime, 8);
-  record.copy(out, DATA_HEADER_BYTES);
+export function segmentKey(segment: number): Buffer {
+  const out = Buffer.allocUnsafe(5);
+  out[0] = SEGMENT_PREFIX;
+  out.writeUInt32BE(segment, 1);
   return out;
 }
 
-/** Undefined when the entry is too short to carry a header (damaged on disk). */
-export function decodeDataEntryHeader(entry: Buffer): DataEntryHeader | undefined {
-  if (entry.length < DATA_HEADER_BYTES) return undefined;
+export function segmentOfKey(bytes: Buffer): number {
+  return bytes.readUInt32BE(1);
+}
+
+export function encodeDataEntry(entry: DataEntry): Buffer {
+  const out = Buffer.allocUnsafe(DATA_ENTRY_BYTES);
+  writeU64BE(out, entry.seq, 0);
+  out.writeUInt32BE(entry.exptime, 8);
+  out.writeUInt32BE(entry.segment, 12);
+  out.writeUInt32BE(entry.offset, 16);
+  out.writeUInt32BE(entry.recordLength, 20);
+  return out;
+}
+
+/** Undefined when the entry is not a data entry's size (damaged on disk). */
+export function decodeDataEntry(entry: Buffer): DataEntry | undefined {
+  if (entry.length !== DATA_ENTRY_BYTES) return undefined;
   return {
     seq: readU64BE(entry, 0),
     exptime: entry.readUInt32BE(8),
-    recordLength: entry.length - DATA_HEADER_BYTES,
+    segment: entry.readUInt32BE(12),
+    offset: entry.readUInt32BE(16),
+    recordLength: entry.readUInt32BE(20),
   };
 }
 
-export function encodeOrderEntry(size: number, exptime: number, key: Buffer): Buffer {
+export function encodeOrderEntry(size: number, exptime: number, segment: number, key: Buffer): Buffer {
   const out = Buffer.allocUnsafe(ORDER_HEADER_BYTES + key.length);
   out.writeUInt32BE(size, 0);
   out.writeUInt32BE(exptime, 4);
+  out.writeUInt32BE(segment, 8);
   key.copy(out, ORDER_HEADER_BYTES);
   return out;
 }
@@ -123,8 +159,21 @@ export function decodeOrderEntry(value: Buffer): OrderEntry | undefined {
   return {
     size: value.readUInt32BE(0),
     exptime: value.readUInt32BE(4),
+    segment: value.readUInt32BE(8),
     key: value.subarray(ORDER_HEADER_BYTES),
   };
+}
+
+export function encodeSegmentUsage(usage: SegmentUsage): Buffer {
+  const out = Buffer.allocUnsafe(SEGMENT_USAGE_BYTES);
+  writeU64BE(out, usage.written, 0);
+  writeU64BE(out, usage.live, 8);
+  return out;
+}
+
+export function decodeSegmentUsage(value: Buffer): SegmentUsage | undefined {
+  if (value.length !== SEGMENT_USAGE_BYTES) return undefined;
+  return { written: readU64BE(value, 0), live: readU64BE(value, 8) };
 }
 
 export function encodeMeta(meta: StoreMeta): Buffer {

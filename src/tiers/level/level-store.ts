@@ -5,6 +5,16 @@
 // nothing of memcached items, commands or the clock: callers pass exptime in
 // and `now` to reclaimExpired.
 //
+// Records live in a value log (value-log.ts); LevelDB holds, per key, a
+// pointer to the record plus the order and expiry indexes. The budget counts
+// live records (key + record bytes). Overwritten, deleted, expired and
+// evicted records stay in their segment as garbage until a segment has
+// nothing live (then it is deleted with the batch that emptied it) or the
+// garbage passes a quarter of the log (at least one segment): then the
+// segment with the most garbage has its live entries moved to the head and
+// is deleted. So the files hold at most about 4/3 of the live bytes plus a
+// segment.
+//
 // Writes are group-committed. Every write lands in a pending batch that reads
 // consult first (read-your-writes); the batch goes to LevelDB when the
 // interval timer fires, when it reaches batchMaxBytes, or when someone awaits
@@ -31,18 +41,31 @@ import { LevelIoError, LevelOpenError } from './level-errors.js';
 import {
   auxKey,
   DATA_END,
-  DATA_HEADER_BYTES,
   DATA_PREFIX,
   DATA_START,
   dataKey,
-  decodeDataEntryHeader,
+  decodeDataEntry,
   decodeMeta,
+  decodeSegmentUsage,
   encodeMeta,
   META_KEY,
+  SEGMENT_END,
+  SEGMENT_START,
+  type SegmentUsage,
   type StoreMeta,
+  segmentOfKey,
 } from './level-keys.js';
 import { type LevelDb, openLevelDb } from './open-level-db.js';
-import { type BatchOp, type PendingWrite, planEviction, planReclaim, planWrites } from './store-plans.js';
+import { type SegmentChange, SegmentLedger } from './segment-ledger.js';
+import {
+  type BatchOp,
+  type PendingWrite,
+  planEviction,
+  planMove,
+  planReclaim,
+  planWrites,
+} from './store-plans.js';
+import { LogBatch, type LogEntry, ValueLog } from './value-log.js';
 
 export interface LevelStoreOptions {
   /** Budget for key + record bytes; the oldest records go when it is exceeded. */
@@ -67,6 +90,11 @@ export interface LevelStoreOptions {
    * Default 64 MiB.
    */
   compactAfterBytes?: number;
+  /**
+   * Size at which the value log starts a new segment. Default: a sixteenth of
+   * maxBytes, between 1 MiB and 64 MiB.
+   */
+  segmentBytes?: number;
 }
 
 export interface LevelStoreStats {
@@ -80,6 +108,11 @@ export interface LevelStoreStats {
   /** Compactions after a burst of writes, and how many failed. */
   compactions: number;
   compactionFailures: number;
+  /** Value-log segments, the bytes in them (live and garbage), and segments whose live entries moved. */
+  logSegments: number;
+  logBytes: number;
+  segmentMoves: number;
+  segmentMoveFailures: number;
 }
 
 class PendingBatch {
@@ -110,14 +143,20 @@ const READ_BATCH_MAX_KEYS = 256;
 
 /**
  * L2 reads bypass LevelDB's block cache: L1 is the cache of hot items, and
- * a block read for a miss of L1 is one L1 did not want. Filling the cache cost
- * 2.5 µs of a 9.5 µs get of a 4 KiB record (a fresh block copied in, an old
- * one freed) and evicted the index blocks every lookup needs. The encodings
- * are the DB's own, named so abstract-level does not clone the options per read.
+ * a block read for a miss of L1 is one L1 did not want. When records were in
+ * LevelDB, filling the cache cost 2.5 µs of a 9.5 µs get of a 4 KiB record;
+ * with only pointers there, filling or not made no measurable difference
+ * (~5.3 µs per getSync either way), so the cache stays for LevelDB's own use.
+ * The encodings are the DB's own, named so abstract-level does not clone the
+ * options per read.
  */
 const READ_OPTIONS = { fillCache: false, keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
 
 export const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
+const MIN_SEGMENT_BYTES = 1024 * 1024;
+const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Log entries a segment move plans and commits at a time. */
+const MOVE_CHUNK_ENTRIES = 256;
 /** How long writes must have stopped before a compaction starts. */
 export const COMPACT_QUIET_MS = 1000;
 
@@ -156,10 +195,31 @@ export class LevelStore {
   #compacting: Promise<void> | undefined;
   #compactions = 0;
   #compactionFailures = 0;
+  readonly #log: ValueLog;
+  readonly #ledger: SegmentLedger;
+  readonly #segmentBytes: number;
+  /** The segment new entries go to; undefined until the first write after open or clear. */
+  #head: number | undefined;
+  #nextSegment: number;
+  #moveQueued = false;
+  #segmentMoves = 0;
+  #segmentMoveFailures = 0;
 
-  private constructor(db: LevelDb, meta: StoreMeta, options: LevelStoreOptions) {
+  private constructor(
+    db: LevelDb,
+    meta: StoreMeta,
+    log: ValueLog,
+    ledger: SegmentLedger,
+    options: LevelStoreOptions,
+  ) {
     this.#db = db;
     this.#meta = meta;
+    this.#log = log;
+    this.#ledger = ledger;
+    this.#nextSegment = Math.max(-1, ...ledger.ids()) + 1;
+    this.#segmentBytes =
+      options.segmentBytes ??
+      Math.min(MAX_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, Math.floor(options.maxBytes / 16)));
     this.#maxBytes = options.maxBytes;
     this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#batchMaxBytes = options.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES;
@@ -179,7 +239,9 @@ export class LevelStore {
       // Meta first: clearOnOpen must never wipe a LevelDB that is not ours.
       let meta = await readMeta(db, dir);
       if (options.clearOnOpen === true) meta = await clearDb(db, meta);
-      return new LevelStore(db, meta, options);
+      const ledger = new SegmentLedger(await readSegments(db));
+      const log = ValueLog.open(dir, ledger.ids());
+      return new LevelStore(db, meta, log, ledger, options);
     } catch (error) {
       await db.close();
       if (error instanceof LevelOpenError) throw error;
@@ -209,6 +271,10 @@ export class LevelStore {
       pendingWrites: this.#pending.writes.size + (this.#inFlight?.writes.size ?? 0),
       compactions: this.#compactions,
       compactionFailures: this.#compactionFailures,
+      logSegments: this.#ledger.segments,
+      logBytes: this.#ledger.writtenBytes,
+      segmentMoves: this.#segmentMoves,
+      segmentMoveFailures: this.#segmentMoveFailures,
     };
   }
 
@@ -233,11 +299,14 @@ export class LevelStore {
   }
 
   /**
-   * get() done now, on the calling thread: LevelDB's own lookup, with no
-   * trip to the libuv pool. It blocks for as long as LevelDB takes, which is
-   * microseconds while the files are in the page cache and a device read when
-   * they are not; callers decide when that is worth it (L2Bridge's read mode).
-   * Throws LevelIoError when the read fails.
+   * get() done now, on the calling thread: LevelDB's lookup of the pointer
+   * and one pread of the record, with no trip to the libuv pool. It blocks
+   * for as long as those take, which is microseconds while the files are in
+   * the page cache and a device read when they are not; callers decide when
+   * that is worth it (L2Bridge's read mode). The record read from the log is
+   * a view of a buffer the next getSync reuses (so a hit allocates nothing
+   * its size): use it, or copy it, before reading again. Throws LevelIoError
+   * when the read fails.
    */
   getSync(key: Buffer): Buffer | undefined {
     if (this.#closed) throw closedError();
@@ -249,7 +318,10 @@ export class LevelStore {
     } catch (cause) {
       throw new LevelIoError(`L2 read failed: ${(cause as Error).message}`, { op: 'get' }, { cause });
     }
-    return recordOf(entry);
+    const pointer = entry === undefined ? undefined : decodeDataEntry(entry);
+    return pointer === undefined
+      ? undefined
+      : this.#log.readSync(pointer.segment, pointer.offset, pointer.recordLength);
   }
 
   /** The write queued or in flight for key, which reads see first (read-your-writes). */
@@ -303,10 +375,13 @@ export class LevelStore {
   async reclaimExpired(nowSeconds: number, limit: number): Promise<number> {
     this.#assertOpen();
     return this.#exclusive(async () => {
-      const plan = await planReclaim(this.#db, this.#meta, nowSeconds, limit, this.#reclaimAfter);
+      const segments = this.#ledger.change();
+      const plan = await planReclaim(this.#db, this.#meta, nowSeconds, limit, segments, this.#reclaimAfter);
       this.#reclaimAfter = plan.resumeAfter;
       if (plan.ops.length === 0) return 0;
-      await this.#commitOps(plan.ops, plan.meta);
+      const emptied = segments.dropEmpty(this.#head);
+      await this.#commitOps(plan.ops.concat(segments.ops()), plan.meta);
+      this.#settleSegments(segments, emptied);
       this.#expiredReclaimed += plan.removed;
       return plan.removed;
     });
@@ -324,6 +399,9 @@ export class LevelStore {
     this.#pending = new PendingBatch();
     await this.#exclusive(async () => {
       this.#meta = await clearDb(this.#db, this.#meta);
+      this.#ledger.clear();
+      this.#log.dropAll();
+      this.#head = undefined;
     });
     // Cleared, so the dropped writes' effect (none) is final; their waiters may go on.
     dropped.settle();
@@ -344,6 +422,7 @@ export class LevelStore {
       // A compaction under way cannot be cancelled; LevelDB must finish it before closing.
       await this.#compacting;
       await this.#db.close();
+      await this.#log.close();
     }
   }
 
@@ -398,9 +477,15 @@ export class LevelStore {
   async #commitBatch(batch: PendingBatch): Promise<void> {
     let error: LevelIoError | undefined;
     try {
-      const writes = await planWrites(this.#db, this.#meta, batch.writes);
-      const eviction = await planEviction(this.#db, writes, this.#maxBytes);
-      await this.#commitOps(writes.ops.concat(eviction.ops), eviction.meta);
+      const log = this.#logBatch();
+      const segments = this.#ledger.change();
+      const writes = await planWrites(this.#db, this.#meta, batch.writes, log, segments);
+      const eviction = await planEviction(this.#db, writes, this.#maxBytes, segments);
+      const emptied = segments.dropEmpty(this.#head);
+      // The records first: LevelDB must never point at bytes not yet written.
+      await this.#append(log);
+      await this.#commitOps(writes.ops.concat(eviction.ops, segments.ops()), eviction.meta);
+      this.#settleSegments(segments, emptied);
       this.#evictions += eviction.evicted;
     } catch (cause) {
       this.#writeErrors++;
@@ -425,6 +510,81 @@ export class LevelStore {
     // Last, so a throwing callback cannot leave the batch unsettled or the store stuck.
     if (error !== undefined) this.#onWriteError?.(error);
     else this.#onWriteOk?.();
+  }
+
+  /** A log batch at the end of the head segment, which starts anew once it is segmentBytes long. */
+  #logBatch(): LogBatch {
+    const position = this.#head === undefined ? undefined : (this.#ledger.usage(this.#head)?.written ?? 0);
+    if (this.#head !== undefined && position !== undefined && position < this.#segmentBytes) {
+      return new LogBatch(this.#head, position);
+    }
+    const head = this.#nextSegment++;
+    this.#head = head;
+    return new LogBatch(head, 0);
+  }
+
+  async #append(log: LogBatch): Promise<void> {
+    if (log.length === 0) return;
+    // A batch that failed may have left bytes past the ledger's end; the next one writes over them.
+    if (!this.#log.has(log.segment)) this.#log.create(log.segment);
+    await this.#log.append(log);
+  }
+
+  /** After a commit: the ledger takes the change, emptied files go, and garbage may call for a move. */
+  #settleSegments(segments: SegmentChange, emptied: readonly number[]): void {
+    this.#ledger.apply(segments);
+    for (const segment of emptied) this.#log.drop(segment);
+    this.#queueMoveIfDue();
+  }
+
+  #queueMoveIfDue(): void {
+    if (this.#moveQueued || this.#closed) return;
+    const ledger = this.#ledger;
+    const garbage = ledger.writtenBytes - ledger.liveBytes;
+    if (garbage <= Math.max(this.#segmentBytes, ledger.writtenBytes / 4)) return;
+    if (ledger.mostGarbage(this.#head) === undefined) return;
+    this.#moveQueued = true;
+    void this.#exclusive(async () => {
+      this.#moveQueued = false;
+      if (this.#closed) return;
+      try {
+        await this.#moveSegment();
+        this.#segmentMoves++;
+      } catch {
+        // Nothing committed for the chunk that failed; the next batch tries again.
+        this.#segmentMoveFailures++;
+        return;
+      }
+      this.#queueMoveIfDue();
+    });
+  }
+
+  /**
+   * Moves the live entries of the segment with the most garbage to the head,
+   * a chunk per LevelDB batch, then deletes it. Runs exclusively, so no batch
+   * repoints or empties the segment meanwhile.
+   */
+  async #moveSegment(): Promise<void> {
+    const from = this.#ledger.mostGarbage(this.#head);
+    if (from === undefined) return;
+    const written = this.#ledger.usage(from)?.written ?? 0;
+    let chunk: LogEntry[] = [];
+    const commit = async (last: boolean): Promise<void> => {
+      const log = this.#logBatch();
+      const segments = this.#ledger.change();
+      const plan = await planMove(this.#db, from, chunk, log, segments);
+      if (last) segments.drop(from);
+      await this.#append(log);
+      await this.#commitOps(plan.ops.concat(segments.ops()), this.#meta);
+      this.#ledger.apply(segments);
+      chunk = [];
+    };
+    for await (const entry of this.#log.scan(from, written)) {
+      chunk.push(entry);
+      if (chunk.length >= MOVE_CHUNK_ENTRIES) await commit(false);
+    }
+    await commit(true);
+    this.#log.drop(from);
   }
 
   /** The compaction under way, if any (tests await it). */
@@ -520,7 +680,15 @@ export class LevelStore {
     this.#reads = new ReadBatch();
     this.#db.getMany(reads.keys, READ_OPTIONS).then(
       (entries) => {
-        for (let i = 0; i < entries.length; i++) reads.resolves[i]!(recordOf(entries[i]));
+        for (let i = 0; i < entries.length; i++) {
+          const entry = entries[i];
+          const pointer = entry === undefined ? undefined : decodeDataEntry(entry);
+          if (pointer === undefined) reads.resolves[i]!(undefined);
+          else
+            this.#log
+              .read(pointer.segment, pointer.offset, pointer.recordLength)
+              .then(reads.resolves[i], reads.rejects[i]);
+        }
       },
       (cause: unknown) => {
         const error = new LevelIoError(
@@ -538,11 +706,13 @@ export class LevelStore {
   }
 }
 
-/** The record inside a stored data entry; an entry without a valid header reads as absent. */
-function recordOf(entry: Buffer | undefined): Buffer | undefined {
-  return entry === undefined || decodeDataEntryHeader(entry) === undefined
-    ? undefined
-    : entry.subarray(DATA_HEADER_BYTES);
+async function readSegments(db: LevelDb): Promise<Array<[number, SegmentUsage]>> {
+  const segments: Array<[number, SegmentUsage]> = [];
+  for await (const [key, value] of db.iterator({ gte: SEGMENT_START, lt: SEGMENT_END })) {
+    const usage = decodeSegmentUsage(value);
+    if (usage !== undefined) segments.push([segmentOfKey(key), usage]);
+  }
+  return segments;
 }
 
 function closedError(): LevelIoError {

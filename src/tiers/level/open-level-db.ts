@@ -26,6 +26,10 @@ export async function openLevelDb(dir: string, options: LevelDbOptions): Promise
   try {
     await db.open({
       createIfMissing: options.createIfMissing,
+      // LevelDB holds pointers and index entries only (records are in the value
+      // log, LZ4'd by us): unpacking a snappy block was 6% of s6's CPU (perf),
+      // 1.5 µs of a 7 µs lookup, to save a few MiB of disk.
+      compression: false,
       ...(options.cacheSizeBytes === undefined ? {} : { cacheSize: options.cacheSizeBytes }),
       ...(options.writeBufferBytes === undefined ? {} : { writeBufferSize: options.writeBufferBytes }),
     });

@@ -1,13 +1,16 @@
 // The read-then-plan half of LevelStore's mutations: given the DB and the
 // current totals, each function reads what it must and returns the batch of
-// puts/dels plus the totals that batch produces. Nothing here writes; the
-// store commits a plan (with the new meta) as one atomic LevelDB batch, which
-// is what keeps records, indexes and totals consistent. Plans must run one at
-// a time (the store serializes them) since each reads state the last changed.
+// puts/dels plus the totals that batch produces. Nothing here writes to
+// LevelDB; new records are only gathered into a LogBatch, and each plan notes
+// its effect on segment usage in a SegmentChange. The store writes the log
+// batch, then commits the plan (with the new meta and segment usage) as one
+// atomic LevelDB batch, which is what keeps pointers, indexes and totals
+// consistent. Plans must run one at a time (the store serializes them) since
+// each reads state the last changed.
 
 import {
   dataKey,
-  decodeDataEntryHeader,
+  decodeDataEntry,
   decodeOrderEntry,
   EXPIRY_START,
   encodeDataEntry,
@@ -21,6 +24,8 @@ import {
   seqOfOrderKey,
 } from './level-keys.js';
 import type { LevelDb } from './open-level-db.js';
+import type { SegmentChange } from './segment-ledger.js';
+import { LOG_ENTRY_HEADER_BYTES, type LogBatch, type LogEntry } from './value-log.js';
 
 export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
@@ -45,6 +50,13 @@ interface AddedEntry {
   key: Buffer;
   exptime: number;
   size: number;
+  segment: number;
+}
+
+export interface MovePlan {
+  ops: BatchOp[];
+  /** Entries still current, now copied to the log batch. */
+  moved: number;
 }
 
 export interface EvictionPlan {
@@ -69,6 +81,8 @@ export async function planWrites(
   db: LevelDb,
   meta: StoreMeta,
   writes: ReadonlyMap<string, PendingWrite>,
+  log: LogBatch,
+  segments: SegmentChange,
 ): Promise<WritePlan> {
   const keys = Array.from(writes.keys(), (id) => Buffer.from(id, 'latin1'));
   // One read for the whole batch: overwrites and deletes need the old seq,
@@ -83,13 +97,15 @@ export async function planWrites(
     const key = keys[i]!;
     const old = olds[i];
     i++;
-    const oldHeader = old === undefined ? undefined : decodeDataEntryHeader(old);
-    if (oldHeader !== undefined) {
-      ops.push({ type: 'del', key: orderKey(oldHeader.seq) });
-      if (oldHeader.exptime !== 0) ops.push({ type: 'del', key: expiryKey(oldHeader.exptime, key) });
-      freedSeqs.add(oldHeader.seq);
+    const oldEntry = old === undefined ? undefined : decodeDataEntry(old);
+    if (oldEntry !== undefined) {
+      ops.push({ type: 'del', key: orderKey(oldEntry.seq) });
+      if (oldEntry.exptime !== 0) ops.push({ type: 'del', key: expiryKey(oldEntry.exptime, key) });
+      freedSeqs.add(oldEntry.seq);
       items--;
-      bytes -= key.length + oldHeader.recordLength;
+      const oldSize = key.length + oldEntry.recordLength;
+      bytes -= oldSize;
+      segments.free(oldEntry.segment, LOG_ENTRY_HEADER_BYTES + oldSize);
     }
     if (write.record === undefined) {
       if (old !== undefined) ops.push({ type: 'del', key: dataKey(key) });
@@ -97,12 +113,25 @@ export async function planWrites(
     }
     const seq = nextSeq++;
     const size = key.length + write.record.length;
-    ops.push({ type: 'put', key: dataKey(key), value: encodeDataEntry(seq, write.exptime, write.record) });
-    ops.push({ type: 'put', key: orderKey(seq), value: encodeOrderEntry(size, write.exptime, key) });
+    const offset = log.add(key, write.record);
+    segments.append(log.segment, LOG_ENTRY_HEADER_BYTES + size);
+    const entry = {
+      seq,
+      exptime: write.exptime,
+      segment: log.segment,
+      offset,
+      recordLength: write.record.length,
+    };
+    ops.push({ type: 'put', key: dataKey(key), value: encodeDataEntry(entry) });
+    ops.push({
+      type: 'put',
+      key: orderKey(seq),
+      value: encodeOrderEntry(size, write.exptime, log.segment, key),
+    });
     if (write.exptime !== 0) ops.push({ type: 'put', key: expiryKey(write.exptime, key), value: EMPTY });
     items++;
     bytes += size;
-    added.push({ seq, key, exptime: write.exptime, size });
+    added.push({ seq, key, exptime: write.exptime, size, segment: log.segment });
   }
   return { ops, meta: { ...meta, nextSeq, items, bytes }, freedSeqs, added };
 }
@@ -113,7 +142,12 @@ export async function planWrites(
  * already gone, so LevelDB need not skip the tombstones of earlier
  * evictions), then, if the batch alone is over budget, from its own entries.
  */
-export async function planEviction(db: LevelDb, plan: WritePlan, maxBytes: number): Promise<EvictionPlan> {
+export async function planEviction(
+  db: LevelDb,
+  plan: WritePlan,
+  maxBytes: number,
+  segments: SegmentChange,
+): Promise<EvictionPlan> {
   let { items, bytes, evictFromSeq } = plan.meta;
   const ops: BatchOp[] = [];
   let evicted = 0;
@@ -133,6 +167,7 @@ export async function planEviction(db: LevelDb, plan: WritePlan, maxBytes: numbe
         if (entry === undefined) continue;
         ops.push({ type: 'del', key: dataKey(entry.key) });
         if (entry.exptime !== 0) ops.push({ type: 'del', key: expiryKey(entry.exptime, entry.key) });
+        segments.free(entry.segment, LOG_ENTRY_HEADER_BYTES + entry.size);
         items--;
         bytes -= entry.size;
         evicted++;
@@ -149,6 +184,7 @@ export async function planEviction(db: LevelDb, plan: WritePlan, maxBytes: numbe
     ops.push({ type: 'del', key: orderKey(entry.seq) });
     ops.push({ type: 'del', key: dataKey(entry.key) });
     if (entry.exptime !== 0) ops.push({ type: 'del', key: expiryKey(entry.exptime, entry.key) });
+    segments.free(entry.segment, LOG_ENTRY_HEADER_BYTES + entry.size);
     evictFromSeq = entry.seq + 1;
     items--;
     bytes -= entry.size;
@@ -169,6 +205,7 @@ export async function planReclaim(
   meta: StoreMeta,
   nowSeconds: number,
   limit: number,
+  segments: SegmentChange,
   after?: Buffer,
 ): Promise<ReclaimPlan> {
   const end = expiryBoundAfter(nowSeconds);
@@ -183,15 +220,60 @@ export async function planReclaim(
     const { exptime, key } = parsed[i]!;
     ops.push({ type: 'del', key: expired[i]! });
     const entry = entries[i];
-    const header = entry === undefined ? undefined : decodeDataEntryHeader(entry);
+    const header = entry === undefined ? undefined : decodeDataEntry(entry);
     // An index entry whose record now carries another exptime is stale; drop only the entry.
     if (header === undefined || header.exptime !== exptime) continue;
     ops.push({ type: 'del', key: dataKey(key) });
     ops.push({ type: 'del', key: orderKey(header.seq) });
+    const size = key.length + header.recordLength;
+    segments.free(header.segment, LOG_ENTRY_HEADER_BYTES + size);
     items--;
-    bytes -= key.length + header.recordLength;
+    bytes -= size;
     removed++;
   }
   const resumeAfter = expired.length === limit ? expired[expired.length - 1] : undefined;
   return { ops, meta: { ...meta, items, bytes }, removed, resumeAfter };
+}
+
+/**
+ * Copies the entries of segment `from` that the index still points at into
+ * `log` and repoints them, keeping seq and exptime: a move is invisible to
+ * eviction order and to readers, who find the same record at its new place.
+ * An entry is current when its key's data entry names this segment and
+ * offset; anything else in the file is an overwritten, deleted or evicted
+ * record. Once every entry of `from` went through here, nothing points into
+ * it and the store drops it.
+ */
+export async function planMove(
+  db: LevelDb,
+  from: number,
+  entries: readonly LogEntry[],
+  log: LogBatch,
+  segments: SegmentChange,
+): Promise<MovePlan> {
+  const ops: BatchOp[] = [];
+  const current = await db.getMany(entries.map((e) => dataKey(e.key)));
+  let moved = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const { key, recordOffset, record } = entries[i]!;
+    const bytes = current[i];
+    const entry = bytes === undefined ? undefined : decodeDataEntry(bytes);
+    if (entry === undefined || entry.segment !== from || entry.offset !== recordOffset) continue;
+    const offset = log.add(key, record);
+    const size = key.length + record.length;
+    segments.free(from, LOG_ENTRY_HEADER_BYTES + size);
+    segments.append(log.segment, LOG_ENTRY_HEADER_BYTES + size);
+    ops.push({
+      type: 'put',
+      key: dataKey(key),
+      value: encodeDataEntry({ ...entry, segment: log.segment, offset }),
+    });
+    ops.push({
+      type: 'put',
+      key: orderKey(entry.seq),
+      value: encodeOrderEntry(size, entry.exptime, log.segment, key),
+    });
+    moved++;
+  }
+  return { ops, moved };
 }

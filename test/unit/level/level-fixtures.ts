@@ -9,14 +9,18 @@ import { ClassicLevel } from 'classic-level';
 import { afterEach, expect } from 'vitest';
 import {
   DATA_PREFIX,
-  decodeDataEntryHeader,
+  decodeDataEntry,
   decodeMeta,
   decodeOrderEntry,
+  decodeSegmentUsage,
   EXPIRY_PREFIX,
   META_KEY,
   ORDER_PREFIX,
+  SEGMENT_PREFIX,
+  type SegmentUsage,
 } from '../../../src/tiers/level/level-keys.js';
 import { LevelStore, type LevelStoreOptions } from '../../../src/tiers/level/level-store.js';
+import { LOG_ENTRY_HEADER_BYTES, ValueLog } from '../../../src/tiers/level/value-log.js';
 
 const dirs: string[] = [];
 const stores: LevelStore[] = [];
@@ -55,26 +59,30 @@ export interface RawContents {
 
 /**
  * Opens a CLOSED store's directory raw and checks that data, order index,
- * expiry index and meta agree with one another. Returns what is stored.
+ * expiry index, segment usage and meta agree with one another, and that
+ * every pointer leads to its record in the value log. Returns what is stored.
  */
 export async function readRawAndCheck(dir: string): Promise<RawContents> {
   const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open({ createIfMissing: false });
   try {
     const records = new Map<string, Buffer>();
-    const dataSeq = new Map<number, { id: string; exptime: number; size: number }>();
-    const order = new Map<number, { id: string; exptime: number; size: number }>();
+    type Indexed = { id: string; exptime: number; size: number; segment: number };
+    const dataSeq = new Map<number, Indexed>();
+    const order = new Map<number, Indexed>();
     const expiry = new Set<string>();
+    const segments = new Map<number, SegmentUsage>();
+    const pointers: Array<{ id: string; segment: number; offset: number; length: number }> = [];
     let bytes = 0;
     for await (const [k, v] of db.iterator()) {
       const prefix = k[0];
       if (prefix === DATA_PREFIX) {
-        const header = decodeDataEntryHeader(v)!;
+        const entry = decodeDataEntry(v)!;
         const id = k.subarray(1).toString('latin1');
-        const size = k.length - 1 + header.recordLength;
-        records.set(id, v.subarray(12));
-        expect(dataSeq.has(header.seq)).toBe(false);
-        dataSeq.set(header.seq, { id, exptime: header.exptime, size });
+        const size = k.length - 1 + entry.recordLength;
+        pointers.push({ id, segment: entry.segment, offset: entry.offset, length: entry.recordLength });
+        expect(dataSeq.has(entry.seq)).toBe(false);
+        dataSeq.set(entry.seq, { id, exptime: entry.exptime, size, segment: entry.segment });
         bytes += size;
       } else if (prefix === ORDER_PREFIX) {
         const entry = decodeOrderEntry(v)!;
@@ -82,14 +90,37 @@ export async function readRawAndCheck(dir: string): Promise<RawContents> {
           id: entry.key.toString('latin1'),
           exptime: entry.exptime,
           size: entry.size,
+          segment: entry.segment,
         });
       } else if (prefix === EXPIRY_PREFIX) {
         expiry.add(`${k.readUInt32BE(1)}:${k.subarray(5).toString('latin1')}`);
+      } else if (prefix === SEGMENT_PREFIX) {
+        segments.set(k.readUInt32BE(1), decodeSegmentUsage(v)!);
       } else {
         expect(k.equals(META_KEY)).toBe(true);
       }
     }
     expect(order).toEqual(dataSeq);
+    // Each segment's live bytes are exactly its entries the index points at.
+    const live = new Map<number, number>();
+    for (const d of dataSeq.values()) {
+      live.set(d.segment, (live.get(d.segment) ?? 0) + LOG_ENTRY_HEADER_BYTES + d.size);
+    }
+    for (const [segment, usage] of segments) {
+      expect({ segment, live: usage.live }).toEqual({ segment, live: live.get(segment) ?? 0 });
+      expect(usage.written).toBeGreaterThanOrEqual(usage.live);
+    }
+    for (const segment of live.keys()) expect(segments.has(segment)).toBe(true);
+    const log = ValueLog.open(dir, segments.keys());
+    try {
+      for (const { id, segment, offset, length } of pointers) {
+        const record = log.readSync(segment, offset, length);
+        expect(record?.length).toBe(length);
+        records.set(id, Buffer.from(record!));
+      }
+    } finally {
+      await log.close();
+    }
     const expected = new Set(
       [...dataSeq.values()].filter((d) => d.exptime !== 0).map((d) => `${d.exptime}:${d.id}`),
     );

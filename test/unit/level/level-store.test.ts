@@ -1,3 +1,5 @@
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
@@ -336,14 +338,23 @@ describe('LevelStore against a Map model (property)', () => {
     fc.record({ kind: fc.constant('del' as const), k: fc.nat(5) }),
   );
 
-  it('holds what an insertion-ordered map with oldest-first eviction holds', async () => {
+  // Tiny segments put rotation, dropping emptied segments and moving live
+  // entries between almost every pair of writes.
+  it.each([
+    ['one segment', fc.constant(undefined)],
+    ['segments of 16-96 bytes', fc.integer({ min: 16, max: 96 })],
+  ])('holds what an insertion-ordered map with oldest-first eviction holds (%s)', async (_, segmentArb) => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(opArb, { maxLength: 40 }),
         fc.integer({ min: 8, max: 30 }),
-        async (ops, max) => {
+        segmentArb,
+        async (ops, max, segmentBytes) => {
           const dir = await tempDir();
-          const store = await openStore(dir, { maxBytes: max });
+          const store = await openStore(dir, {
+            maxBytes: max,
+            ...(segmentBytes === undefined ? {} : { segmentBytes }),
+          });
           const model = new Map<string, Buffer>();
           let modelBytes = 0;
           for (const op of ops) {
@@ -376,5 +387,100 @@ describe('LevelStore against a Map model (property)', () => {
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('LevelStore value log', () => {
+  const segmentFiles = async (dir: string): Promise<string[]> =>
+    (await readdir(join(dir, 'vlog'))).filter((name) => name.endsWith('.seg')).sort();
+
+  it('deletes a segment once nothing in it is live', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir, { segmentBytes: 64 });
+    for (let i = 0; i < 4; i++) await store.put(key(`k${i}`), rec(`v${i}`.repeat(10)));
+    const full = await segmentFiles(dir);
+    expect(full.length).toBeGreaterThan(1);
+    for (let i = 0; i < 4; i++) await store.del(key(`k${i}`));
+    await store.put(key('last'), rec('x'));
+    // Only the head is left: every older segment went with the batch that emptied it.
+    expect(await segmentFiles(dir)).toHaveLength(1);
+    expect(store.stats()).toMatchObject({ items: 1, logSegments: 1 });
+    await store.close();
+    await readRawAndCheck(dir);
+  });
+
+  it('moves live entries out of segments that are mostly garbage, and stays within 4/3 of live plus a segment', async () => {
+    const dir = await tempDir();
+    const segmentBytes = 4096;
+    const store = await openStore(dir, { segmentBytes });
+    const latest = new Map<string, Buffer>();
+    // One key written once and never again, so its segments cannot simply empty out.
+    await store.put(key('keeper'), rec('kept'));
+    latest.set('keeper', rec('kept'));
+    let maxLog = 0;
+    for (let round = 0; round < 200; round++) {
+      for (let i = 0; i < 10; i++) {
+        const value = rec(`${round}:${i}:${'z'.repeat(40)}`);
+        store.enqueuePut(key(`hot${i}`), value);
+        latest.set(`hot${i}`, value);
+      }
+      await store.flush();
+      await vi.waitFor(() => expect(store.stats().pendingWrites).toBe(0));
+      maxLog = Math.max(maxLog, store.stats().logBytes);
+    }
+    await store.flush();
+    const stats = store.stats();
+    expect(stats.segmentMoves).toBeGreaterThan(0);
+    expect(stats.segmentMoveFailures).toBe(0);
+    const live = stats.bytes + stats.items * 6;
+    expect(stats.logBytes).toBeLessThanOrEqual((4 / 3) * live + 2 * segmentBytes);
+    expect(maxLog).toBeLessThanOrEqual(live + 3 * segmentBytes);
+    for (const [id, value] of latest) expect(await store.get(key(id))).toEqual(value);
+    await store.close();
+    const raw = await readRawAndCheck(dir);
+    expect(raw.records).toEqual(latest);
+
+    // And the moved entries are where a reopened store looks for them.
+    const reopened = await openStore(dir, { segmentBytes });
+    for (const [id, value] of latest) expect(reopened.getSync(key(id))).toEqual(value);
+  });
+
+  it('reads a record whose segment file is gone as absent', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir);
+    await store.put(key('a'), rec('1'));
+    await store.close();
+    for (const name of await segmentFiles(dir)) await rm(join(dir, 'vlog', name));
+    const reopened = await openStore(dir);
+    expect(reopened.getSync(key('a'))).toBeUndefined();
+    expect(await reopened.get(key('a'))).toBeUndefined();
+  });
+
+  it('removes segment files written but never committed, and writes over a failed batch', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir);
+    await store.put(key('a'), rec('1'));
+    await store.close();
+    await writeFile(join(dir, 'vlog', '00000099.seg'), 'left by a crash');
+    const reopened = await openStore(dir);
+    expect(await segmentFiles(dir)).toEqual(['00000000.seg']);
+    expect(reopened.getSync(key('a'))?.toString()).toBe('record:1');
+    // A new head after a restart: the old one's tail is never appended to.
+    await reopened.put(key('b'), rec('2'));
+    expect(await segmentFiles(dir)).toEqual(['00000000.seg', '00000001.seg']);
+    expect((await reopened.get(key('b')))?.toString()).toBe('record:2');
+  });
+
+  it('clear() deletes every segment', async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir, { segmentBytes: 64 });
+    for (let i = 0; i < 6; i++) await store.put(key(`k${i}`), rec(`v${i}`.repeat(10)));
+    await store.clear();
+    expect(await segmentFiles(dir)).toEqual([]);
+    expect(store.stats()).toMatchObject({ items: 0, logSegments: 0, logBytes: 0 });
+    await store.put(key('after'), rec('1'));
+    expect((await store.get(key('after')))?.toString()).toBe('record:1');
+    await store.close();
+    await readRawAndCheck(dir);
   });
 });

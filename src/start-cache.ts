@@ -56,6 +56,7 @@ export async function createTieredCore(config: Config, clock: Clock, logger: Log
     clearOnOpen: config.l2ClearOnStartup,
     compressMinBytes: config.l2CompressMinBytes,
     ...(config.l2CompactWhenQuiet ? {} : { compactAfterBytes: 0 }),
+    pointerCacheBytes: config.l2PointerCacheBytes,
     onWriteError: (error) => {
       if (failing) return;
       failing = true;

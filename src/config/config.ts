@@ -54,4 +54,6 @@ export interface Config {
   readonly l2Promotion: L2Promotion;
   /** Compact L2's data in the background once a burst of writes has stopped. */
   readonly l2CompactWhenQuiet: boolean;
+  /** RAM for L2's cache of recent pointers (LevelStore's PointerCache); 0 = none. */
+  readonly l2PointerCacheBytes: number;
 }

@@ -218,6 +218,14 @@ export const SCHEMA = {
     'second-hit',
     'which L2 hits of a get move the item into L1: second-hit (read twice within an L1 lifetime) or every-hit',
   ),
+  l2PointerCacheBytes: size(
+    'l2.pointer_cache_size',
+    MIB,
+    0,
+    2 ** 34,
+    16 * MIB,
+    "RAM for recent L2 pointers, so an L2 hit of a get usually skips LevelDB's lookup (0 = off)",
+  ),
   l2CompactWhenQuiet: boolean(
     'l2.compact_when_quiet',
     true,

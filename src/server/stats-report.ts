@@ -127,6 +127,7 @@ function tierStats(core: CacheCore): StatLine[] {
     ['l2_log_segments', store?.logSegments ?? 0],
     ['l2_log_bytes', store?.logBytes ?? 0],
     ['l2_segment_moves', store?.segmentMoves ?? 0],
+    ['l2_pointer_cache_hits', store?.pointerCacheHits ?? 0],
     ['l2_pending_bytes', l2?.store.pendingBytes ?? 0],
     ['l2_throttled', stats?.l2Throttled ?? 0],
   ];
@@ -162,6 +163,7 @@ export function settingsStats(source: StatsSource): StatLine[] {
     ['l2_read_mode', config.l2ReadMode],
     ['l2_promotion', config.l2Promotion],
     ['l2_compact_when_quiet', config.l2CompactWhenQuiet ? 'yes' : 'no'],
+    ['l2_pointer_cache_bytes', config.l2PointerCacheBytes],
   ];
 }
 

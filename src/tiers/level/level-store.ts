@@ -37,6 +37,7 @@
 // recounting on open; writes are not fsynced, so a machine crash may lose the
 // last few batches, which is fine for a cache.
 
+import { keyHash } from '../memory/key-hash.js';
 import { LevelIoError, LevelOpenError } from './level-errors.js';
 import {
   auxKey,
@@ -56,6 +57,7 @@ import {
   segmentOfKey,
 } from './level-keys.js';
 import { type LevelDb, openLevelDb } from './open-level-db.js';
+import { PointerCache } from './pointer-cache.js';
 import { type SegmentChange, SegmentLedger } from './segment-ledger.js';
 import {
   type BatchOp,
@@ -95,6 +97,8 @@ export interface LevelStoreOptions {
    * maxBytes, between 1 MiB and 64 MiB.
    */
   segmentBytes?: number;
+  /** RAM for the cache of recent pointers (PointerCache); 0 = none. Default 16 MiB. */
+  pointerCacheBytes?: number;
 }
 
 export interface LevelStoreStats {
@@ -113,6 +117,8 @@ export interface LevelStoreStats {
   logBytes: number;
   segmentMoves: number;
   segmentMoveFailures: number;
+  /** getSync answers found through the pointer cache, without a LevelDB lookup. */
+  pointerCacheHits: number;
 }
 
 class PendingBatch {
@@ -153,6 +159,7 @@ const READ_BATCH_MAX_KEYS = 256;
 const READ_OPTIONS = { fillCache: false, keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
 
 export const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_POINTER_CACHE_BYTES = 16 * 1024 * 1024;
 const MIN_SEGMENT_BYTES = 1024 * 1024;
 const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Log entries a segment move plans and commits at a time. */
@@ -204,6 +211,8 @@ export class LevelStore {
   #moveQueued = false;
   #segmentMoves = 0;
   #segmentMoveFailures = 0;
+  readonly #pointers: PointerCache | undefined;
+  #pointerCacheHits = 0;
 
   private constructor(
     db: LevelDb,
@@ -217,6 +226,8 @@ export class LevelStore {
     this.#log = log;
     this.#ledger = ledger;
     this.#nextSegment = Math.max(-1, ...ledger.ids()) + 1;
+    const cacheBytes = options.pointerCacheBytes ?? DEFAULT_POINTER_CACHE_BYTES;
+    this.#pointers = cacheBytes > 0 ? new PointerCache(cacheBytes) : undefined;
     this.#segmentBytes =
       options.segmentBytes ??
       Math.min(MAX_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, Math.floor(options.maxBytes / 16)));
@@ -275,6 +286,7 @@ export class LevelStore {
       logBytes: this.#ledger.writtenBytes,
       segmentMoves: this.#segmentMoves,
       segmentMoveFailures: this.#segmentMoveFailures,
+      pointerCacheHits: this.#pointerCacheHits,
     };
   }
 
@@ -312,6 +324,24 @@ export class LevelStore {
     if (this.#closed) throw closedError();
     const pending = this.#pendingWrite(key);
     if (pending !== undefined) return pending.record;
+    const cache = this.#pointers;
+    const hash = cache === undefined ? 0 : keyHash(key);
+    if (cache !== undefined) {
+      const slot = cache.find(hash);
+      if (slot >= 0) {
+        const log = this.#log;
+        const record = log.readEntrySync(
+          cache.segment(slot),
+          cache.offset(slot),
+          key,
+          cache.recordLength(slot),
+        );
+        if (record !== undefined) {
+          this.#pointerCacheHits++;
+          return record;
+        }
+      }
+    }
     let entry: Buffer | undefined;
     try {
       entry = this.#db.getSync(dataKey(key), READ_OPTIONS);
@@ -319,9 +349,10 @@ export class LevelStore {
       throw new LevelIoError(`L2 read failed: ${(cause as Error).message}`, { op: 'get' }, { cause });
     }
     const pointer = entry === undefined ? undefined : decodeDataEntry(entry);
-    return pointer === undefined
-      ? undefined
-      : this.#log.readSync(pointer.segment, pointer.offset, pointer.recordLength);
+    if (pointer === undefined) return undefined;
+    // Safe to keep: a batch changing this pointer updates the cache when it lands, after this read.
+    cache?.setHashed(hash, pointer);
+    return this.#log.readSync(pointer.segment, pointer.offset, pointer.recordLength);
   }
 
   /** The write queued or in flight for key, which reads see first (read-your-writes). */
@@ -399,6 +430,7 @@ export class LevelStore {
     this.#pending = new PendingBatch();
     await this.#exclusive(async () => {
       this.#meta = await clearDb(this.#db, this.#meta);
+      this.#pointers?.clear();
       this.#ledger.clear();
       this.#log.dropAll();
       this.#head = undefined;
@@ -654,6 +686,18 @@ export class LevelStore {
     ops.push({ type: 'put', key: META_KEY, value: encodeMeta(meta) });
     await this.#db.batch(ops);
     this.#meta = meta;
+    // In the batch's own continuation: until here a cached pointer may lag the
+    // batch only for keys whose writes are still in #inFlight (read first) or
+    // that it evicted (their records are intact in the log until this turn ends).
+    const cache = this.#pointers;
+    if (cache === undefined) return;
+    for (const op of ops) {
+      if (op.key[0] !== DATA_PREFIX) continue;
+      const key = op.key.subarray(1);
+      const pointer = op.type === 'put' ? decodeDataEntry(op.value) : undefined;
+      if (pointer === undefined) cache.forget(key);
+      else cache.set(key, pointer);
+    }
   }
 
   #exclusive<T>(task: () => Promise<T>): Promise<T> {

@@ -195,6 +195,31 @@ export class ValueLog {
     return this.#scratch.subarray(0, got);
   }
 
+  /**
+   * readSync of the record at recordOffset, if the entry there is `key`'s:
+   * the entry's header and key are read along with the record and compared,
+   * so a stale or mistaken pointer (PointerCache) yields undefined rather
+   * than another key's bytes. The record is a view of the shared buffer, as
+   * with readSync.
+   */
+  readEntrySync(
+    segment: number,
+    recordOffset: number,
+    key: Uint8Array,
+    recordLength: number,
+  ): Buffer | undefined {
+    const start = recordOffset - LOG_ENTRY_HEADER_BYTES - key.length;
+    if (start < 0) return undefined;
+    const entryLength = LOG_ENTRY_HEADER_BYTES + key.length + recordLength;
+    const entry = this.readSync(segment, start, entryLength);
+    if (entry === undefined || entry.length !== entryLength) return undefined;
+    if (entry.readUInt32LE(0) !== recordLength || entry.readUInt16LE(4) !== key.length) return undefined;
+    for (let i = 0; i < key.length; i++) {
+      if (entry[LOG_ENTRY_HEADER_BYTES + i] !== key[i]) return undefined;
+    }
+    return entry.subarray(LOG_ENTRY_HEADER_BYTES + key.length);
+  }
+
   /** readSync on the libuv pool, into a Buffer of its own. */
   read(segment: number, offset: number, length: number): Promise<Buffer | undefined> {
     const open = this.#segments.get(segment);

@@ -339,58 +339,92 @@ describe('LevelStore against a Map model (property)', () => {
   );
 
   // Tiny segments put rotation, dropping emptied segments and moving live
-  // entries between almost every pair of writes.
+  // entries between almost every pair of writes; a one-slot pointer cache
+  // makes every key share (and fight over) the same cached pointer.
   it.each([
-    ['one segment', fc.constant(undefined)],
-    ['segments of 16-96 bytes', fc.integer({ min: 16, max: 96 })],
-  ])('holds what an insertion-ordered map with oldest-first eviction holds (%s)', async (_, segmentArb) => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(opArb, { maxLength: 40 }),
-        fc.integer({ min: 8, max: 30 }),
-        segmentArb,
-        async (ops, max, segmentBytes) => {
-          const dir = await tempDir();
-          const store = await openStore(dir, {
-            maxBytes: max,
-            ...(segmentBytes === undefined ? {} : { segmentBytes }),
-          });
-          const model = new Map<string, Buffer>();
-          let modelBytes = 0;
-          for (const op of ops) {
-            const k = `k${op.k}`;
-            const old = model.get(k);
-            if (old !== undefined) modelBytes -= k.length + old.length;
-            model.delete(k);
-            if (op.kind === 'del') {
-              await store.del(key(k));
-              continue;
+    ['one segment', fc.constant(undefined), undefined],
+    ['segments of 16-96 bytes', fc.integer({ min: 16, max: 96 }), undefined],
+    ['segments of 16-96 bytes, a one-slot pointer cache', fc.integer({ min: 16, max: 96 }), 16],
+    ['segments of 16-96 bytes, no pointer cache', fc.integer({ min: 16, max: 96 }), 0],
+  ])(
+    'holds what an insertion-ordered map with oldest-first eviction holds (%s)',
+    async (_, segmentArb, pointerCacheBytes) => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(opArb, { maxLength: 40 }),
+          fc.integer({ min: 8, max: 30 }),
+          segmentArb,
+          async (ops, max, segmentBytes) => {
+            const dir = await tempDir();
+            const store = await openStore(dir, {
+              maxBytes: max,
+              ...(segmentBytes === undefined ? {} : { segmentBytes }),
+              ...(pointerCacheBytes === undefined ? {} : { pointerCacheBytes }),
+            });
+            const model = new Map<string, Buffer>();
+            let modelBytes = 0;
+            for (const op of ops) {
+              const k = `k${op.k}`;
+              const old = model.get(k);
+              if (old !== undefined) modelBytes -= k.length + old.length;
+              model.delete(k);
+              if (op.kind === 'del') {
+                await store.del(key(k));
+                // Sync reads fill the pointer cache; every later batch must keep it honest.
+                expect(store.getSync(key(`k${(op.k + 1) % 6}`))).toEqual(model.get(`k${(op.k + 1) % 6}`));
+                continue;
+              }
+              const value = Buffer.from(`${k}:${'x'.repeat(op.v)}`);
+              await store.put(key(k), value, op.exp * 100);
+              model.set(k, value);
+              modelBytes += k.length + value.length;
+              for (const [oldest, v] of model) {
+                if (modelBytes <= max) break;
+                model.delete(oldest);
+                modelBytes -= oldest.length + v.length;
+              }
+              expect(store.getSync(key(k))).toEqual(model.get(k));
             }
-            const value = Buffer.from(`${k}:${'x'.repeat(op.v)}`);
-            await store.put(key(k), value, op.exp * 100);
-            model.set(k, value);
-            modelBytes += k.length + value.length;
-            for (const [oldest, v] of model) {
-              if (modelBytes <= max) break;
-              model.delete(oldest);
-              modelBytes -= oldest.length + v.length;
+            for (let i = 0; i < 6; i++) {
+              expect(await store.get(key(`k${i}`))).toEqual(model.get(`k${i}`));
+              expect(store.getSync(key(`k${i}`))).toEqual(model.get(`k${i}`));
             }
-          }
-          for (let i = 0; i < 6; i++) {
-            expect(await store.get(key(`k${i}`))).toEqual(model.get(`k${i}`));
-          }
-          expect(store.stats()).toMatchObject({ items: model.size, bytes: modelBytes });
-          await store.close();
-          const raw = await readRawAndCheck(dir);
-          expect(raw.records).toEqual(model);
-        },
-      ),
-      { numRuns: 100 },
-    );
-  });
+            expect(store.stats()).toMatchObject({ items: model.size, bytes: modelBytes });
+            await store.close();
+            const raw = await readRawAndCheck(dir);
+            expect(raw.records).toEqual(model);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    },
+  );
 });
 
 describe('LevelStore value log', () => {
+  it('answers sync reads from the pointer cache, and follows overwrites, deletes and moves', async () => {
+    const dir = await tempDir();
+    const first = await openStore(dir);
+    await first.put(key('a'), rec('1'));
+    await first.close();
+    // Cold after a restart: the first read asks LevelDB and fills the cache.
+    const store = await openStore(dir, { segmentBytes: 256 });
+    expect(store.getSync(key('a'))?.toString()).toBe('record:1');
+    expect(store.stats().pointerCacheHits).toBe(0);
+    expect(store.getSync(key('a'))?.toString()).toBe('record:1');
+    expect(store.stats().pointerCacheHits).toBe(1);
+    // A committed write puts its pointer in the cache itself.
+    await store.put(key('a'), rec('2'));
+    expect(store.getSync(key('a'))?.toString()).toBe('record:2');
+    expect(store.stats().pointerCacheHits).toBe(2);
+    // Enough overwrites of other keys that a's segment is moved, then dropped.
+    for (let i = 0; i < 100; i++) await store.put(key(`b${i % 3}`), rec(`${i}`.repeat(20)));
+    expect(store.stats().segmentMoves).toBeGreaterThan(0);
+    expect(store.getSync(key('a'))?.toString()).toBe('record:2');
+    await store.del(key('a'));
+    expect(store.getSync(key('a'))).toBeUndefined();
+  });
+
   const segmentFiles = async (dir: string): Promise<string[]> =>
     (await readdir(join(dir, 'vlog'))).filter((name) => name.endsWith('.seg')).sort();
 

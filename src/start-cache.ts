@@ -38,6 +38,8 @@ export function createCore(config: Config, clock: Clock = systemClock): CacheCor
 
 /** Bytes an average L2 entry is assumed to take, to size the Bloom filter. */
 const BLOOM_BYTES_PER_KEY_GUESS = 512;
+/** Batches that must land in a row before failing L2 writes are logged as recovered. */
+const RECOVERED_AFTER_BATCHES = 3;
 
 /**
  * Opens L2 and builds a core over both tiers. Throws LevelOpenError (one
@@ -49,6 +51,7 @@ export async function createTieredCore(config: Config, clock: Clock, logger: Log
   // and LZ4's native code (about 8 MiB of RSS).
   const { ItemStore } = await import('./tiers/level/item-store.js');
   let failing = false;
+  let landedSinceFailure = 0;
   let corruptLogged = false;
   const store = await ItemStore.open(config.l2DataDir, {
     maxBytes: config.l2MaxBytes,
@@ -58,6 +61,7 @@ export async function createTieredCore(config: Config, clock: Clock, logger: Log
     ...(config.l2CompactWhenQuiet ? {} : { compactAfterBytes: 0 }),
     pointerCacheBytes: config.l2PointerCacheBytes,
     onWriteError: (error) => {
+      landedSinceFailure = 0;
       if (failing) return;
       failing = true;
       logger.error(
@@ -66,7 +70,9 @@ export async function createTieredCore(config: Config, clock: Clock, logger: Log
       );
     },
     onWriteOk: () => {
-      if (!failing) return;
+      // On a nearly full disk a small batch can fit between failing ones;
+      // that is the same episode, not a recovery to announce.
+      if (!failing || ++landedSinceFailure < RECOVERED_AFTER_BATCHES) return;
       failing = false;
       logger.info({ dir: config.l2DataDir }, 'L2 writes recovered');
     },

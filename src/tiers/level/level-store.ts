@@ -160,6 +160,13 @@ const READ_OPTIONS = { fillCache: false, keyEncoding: 'buffer', valueEncoding: '
 
 export const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_POINTER_CACHE_BYTES = 16 * 1024 * 1024;
+/**
+ * What a pointer reads as when its log entry is gone, torn or not its key's
+ * (a segment file deleted behind our back, an OS crash that lost the tail):
+ * an empty record, which the record codec rejects as corrupt, so ItemStore
+ * counts it and deletes the pointer instead of leaving it to fail again.
+ */
+const UNREADABLE_RECORD = Buffer.alloc(0);
 const MIN_SEGMENT_BYTES = 1024 * 1024;
 const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Log entries a segment move plans and commits at a time. */
@@ -352,7 +359,9 @@ export class LevelStore {
     if (pointer === undefined) return undefined;
     // Safe to keep: a batch changing this pointer updates the cache when it lands, after this read.
     cache?.setHashed(hash, pointer);
-    return this.#log.readSync(pointer.segment, pointer.offset, pointer.recordLength);
+    return (
+      this.#log.readEntrySync(pointer.segment, pointer.offset, key, pointer.recordLength) ?? UNREADABLE_RECORD
+    );
   }
 
   /** The write queued or in flight for key, which reads see first (read-your-writes). */
@@ -727,11 +736,14 @@ export class LevelStore {
         for (let i = 0; i < entries.length; i++) {
           const entry = entries[i];
           const pointer = entry === undefined ? undefined : decodeDataEntry(entry);
-          if (pointer === undefined) reads.resolves[i]!(undefined);
-          else
-            this.#log
-              .read(pointer.segment, pointer.offset, pointer.recordLength)
-              .then(reads.resolves[i], reads.rejects[i]);
+          if (pointer === undefined) {
+            reads.resolves[i]!(undefined);
+            continue;
+          }
+          const resolve = reads.resolves[i]!;
+          this.#log
+            .readEntry(pointer.segment, pointer.offset, reads.keys[i]!.subarray(1), pointer.recordLength)
+            .then((record) => resolve(record ?? UNREADABLE_RECORD), reads.rejects[i]);
         }
       },
       (cause: unknown) => {

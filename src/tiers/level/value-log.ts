@@ -25,6 +25,7 @@
 import {
   closeSync,
   fstatSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   read,
@@ -152,6 +153,13 @@ export class ValueLog {
       const writeFrom = (done: number): void => {
         write(segment.fd, bytes, done, bytes.length - done, batch.position + done, (error, written) => {
           if (error !== null) {
+            // Give back what a short write took: on a full disk those blocks would
+            // otherwise let the next, smaller batch "succeed" into them.
+            try {
+              ftruncateSync(segment.fd, batch.position);
+            } catch {
+              // The next batch writes over them anyway.
+            }
             reject(
               new LevelIoError(
                 `value log write failed: ${error.message}`,
@@ -196,11 +204,11 @@ export class ValueLog {
   }
 
   /**
-   * readSync of the record at recordOffset, if the entry there is `key`'s:
-   * the entry's header and key are read along with the record and compared,
-   * so a stale or mistaken pointer (PointerCache) yields undefined rather
-   * than another key's bytes. The record is a view of the shared buffer, as
-   * with readSync.
+   * The record at recordOffset, read now into the shared buffer (a view
+   * valid until the next read, as with readSync), if the entry there is
+   * `key`'s: the entry's header and key are read with the record and
+   * compared, so a stale or mistaken pointer, a torn tail or a reused segment
+   * id yields undefined rather than another key's bytes.
    */
   readEntrySync(
     segment: number,
@@ -210,24 +218,24 @@ export class ValueLog {
   ): Buffer | undefined {
     const start = recordOffset - LOG_ENTRY_HEADER_BYTES - key.length;
     if (start < 0) return undefined;
-    const entryLength = LOG_ENTRY_HEADER_BYTES + key.length + recordLength;
-    const entry = this.readSync(segment, start, entryLength);
-    if (entry === undefined || entry.length !== entryLength) return undefined;
-    if (entry.readUInt32LE(0) !== recordLength || entry.readUInt16LE(4) !== key.length) return undefined;
-    for (let i = 0; i < key.length; i++) {
-      if (entry[LOG_ENTRY_HEADER_BYTES + i] !== key[i]) return undefined;
-    }
-    return entry.subarray(LOG_ENTRY_HEADER_BYTES + key.length);
+    const entry = this.readSync(segment, start, LOG_ENTRY_HEADER_BYTES + key.length + recordLength);
+    return entry === undefined ? undefined : recordOfEntry(entry, key, recordLength);
   }
 
-  /** readSync on the libuv pool, into a Buffer of its own. */
-  read(segment: number, offset: number, length: number): Promise<Buffer | undefined> {
+  /** readEntrySync on the libuv pool, into a Buffer of its own. */
+  readEntry(
+    segment: number,
+    recordOffset: number,
+    key: Uint8Array,
+    recordLength: number,
+  ): Promise<Buffer | undefined> {
     const open = this.#segments.get(segment);
-    if (open === undefined) return Promise.resolve(undefined);
+    const start = recordOffset - LOG_ENTRY_HEADER_BYTES - key.length;
+    if (open === undefined || start < 0) return Promise.resolve(undefined);
     open.reads++;
-    const done = new Promise<Buffer>((resolve, reject) => {
-      const into = Buffer.allocUnsafe(length);
-      read(open.fd, into, 0, length, offset, (error, got) => {
+    const done = new Promise<Buffer | undefined>((resolve, reject) => {
+      const into = Buffer.allocUnsafe(LOG_ENTRY_HEADER_BYTES + key.length + recordLength);
+      read(open.fd, into, 0, into.length, start, (error, got) => {
         if (--open.reads === 0 && open.dropped) closeSync(open.fd);
         if (error !== null) {
           reject(
@@ -238,7 +246,7 @@ export class ValueLog {
             ),
           );
         } else {
-          resolve(into.subarray(0, got));
+          resolve(recordOfEntry(into.subarray(0, got), key, recordLength));
         }
       });
     });
@@ -330,4 +338,15 @@ export class ValueLog {
   #file(segment: number): string {
     return join(this.dir, `${String(segment).padStart(8, '0')}.seg`);
   }
+}
+
+/** The record inside a whole entry read back, if the entry is key's with that record length. */
+function recordOfEntry(entry: Buffer, key: Uint8Array, recordLength: number): Buffer | undefined {
+  const recordStart = LOG_ENTRY_HEADER_BYTES + key.length;
+  if (entry.length !== recordStart + recordLength) return undefined;
+  if (entry.readUInt32LE(0) !== recordLength || entry.readUInt16LE(4) !== key.length) return undefined;
+  for (let i = 0; i < key.length; i++) {
+    if (entry[LOG_ENTRY_HEADER_BYTES + i] !== key[i]) return undefined;
+  }
+  return entry.subarray(recordStart);
 }

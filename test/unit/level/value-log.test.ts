@@ -23,12 +23,32 @@ describe('ValueLog', () => {
     await log.append(second);
 
     expect(a).toBe(LOG_ENTRY_HEADER_BYTES + 1);
-    expect(log.readSync(7, a, 5)?.toString()).toBe('alpha');
-    expect((await log.read(7, b, 6))?.toString()).toBe('bravo!');
+    expect(log.readEntrySync(7, a, key('a'), 5)?.toString()).toBe('alpha');
+    expect((await log.readEntry(7, b, key('bb'), 6))?.toString()).toBe('bravo!');
     // Larger than the scratch buffer: it grows.
-    expect(log.readSync(7, c, 100_000)?.equals(Buffer.alloc(100_000, 7))).toBe(true);
-    expect(log.readSync(8, 0, 1)).toBeUndefined();
-    expect(await log.read(8, 0, 1)).toBeUndefined();
+    expect(log.readEntrySync(7, c, key('c'), 100_000)?.equals(Buffer.alloc(100_000, 7))).toBe(true);
+    expect(log.readEntrySync(8, a, key('a'), 5)).toBeUndefined();
+    expect(await log.readEntry(8, a, key('a'), 5)).toBeUndefined();
+  });
+
+  it("reads nothing through a pointer that is not the key's entry", async () => {
+    const log = await openLog(await tempDir());
+    log.create(5);
+    const batch = new LogBatch(5, 0);
+    const a = batch.add(key('aa'), Buffer.from('alpha'));
+    const b = batch.add(key('bb'), Buffer.from('bravo'));
+    await log.append(batch);
+    // Another key of the same length at the same place, a wrong length, an offset off by one.
+    for (const [offset, k, length] of [
+      [a, 'ab', 5],
+      [a, 'aa', 4],
+      [b - 1, 'bb', 5],
+      [b, 'b', 5],
+    ] as const) {
+      expect(log.readEntrySync(5, offset, key(k), length), `${offset} ${k} ${length}`).toBeUndefined();
+      expect(await log.readEntry(5, offset, key(k), length)).toBeUndefined();
+    }
+    expect(log.readEntrySync(5, b, key('bb'), 5)?.toString()).toBe('bravo');
   });
 
   it('answers every readSync in one reused buffer', async () => {
@@ -38,14 +58,14 @@ describe('ValueLog', () => {
     const x = batch.add(key('x'), Buffer.from('xxxx'));
     const y = batch.add(key('y'), Buffer.from('yyyy'));
     await log.append(batch);
-    const first = log.readSync(1, x, 4)!;
+    const first = log.readEntrySync(1, x, key('x'), 4)!;
     expect(first.toString()).toBe('xxxx');
-    log.readSync(1, y, 4);
+    log.readEntrySync(1, y, key('y'), 4);
     // The contract callers rely on copying: the first view now shows the second read.
     expect(first.toString()).toBe('yyyy');
   });
 
-  it('reads short at a torn tail', async () => {
+  it('reads nothing of an entry cut by a torn tail', async () => {
     const dir = await tempDir();
     const log = await openLog(dir);
     log.create(2);
@@ -54,7 +74,8 @@ describe('ValueLog', () => {
     await log.append(batch);
     await truncate(join(log.dir, '00000002.seg'), at + 20);
     expect(log.readSync(2, at, 50)?.length).toBe(20);
-    expect((await log.read(2, at, 50))?.length).toBe(20);
+    expect(log.readEntrySync(2, at, key('k'), 50)).toBeUndefined();
+    expect(await log.readEntry(2, at, key('k'), 50)).toBeUndefined();
   });
 
   it('scans a segment in order, entries longer than a scan chunk included, and stops at a torn entry', async () => {
@@ -103,7 +124,7 @@ describe('ValueLog', () => {
     const batch = new LogBatch(4, 0);
     const at = batch.add(key('k'), Buffer.from('still here'));
     await log.append(batch);
-    const reading = log.read(4, at, 10);
+    const reading = log.readEntry(4, at, key('k'), 10);
     log.drop(4);
     expect((await reading)?.toString()).toBe('still here');
   });

@@ -13,7 +13,8 @@
 // garbage passes a quarter of the log (at least one segment): then the
 // segment with the most garbage has its live entries moved to the head and
 // is deleted. So the files hold at most about 4/3 of the live bytes plus a
-// segment.
+// segment. A RAM cache of recent pointers (pointer-cache.ts) lets most sync
+// reads skip LevelDB; #commitOps keeps it in step with every batch.
 //
 // Writes are group-committed. Every write lands in a pending batch that reads
 // consult first (read-your-writes); the batch goes to LevelDB when the

@@ -127,6 +127,7 @@ function tierStats(core: CacheCore): StatLine[] {
     ['l2_log_segments', store?.logSegments ?? 0],
     ['l2_log_bytes', store?.logBytes ?? 0],
     ['l2_segment_moves', store?.segmentMoves ?? 0],
+    ['l2_segment_move_failures', store?.segmentMoveFailures ?? 0],
     ['l2_pointer_cache_hits', store?.pointerCacheHits ?? 0],
     ['l2_pending_bytes', l2?.store.pendingBytes ?? 0],
     ['l2_throttled', stats?.l2Throttled ?? 0],

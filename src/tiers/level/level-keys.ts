@@ -186,9 +186,21 @@ export function encodeMeta(meta: StoreMeta): Buffer {
   return out;
 }
 
-/** Undefined when the bytes are not a meta record this version can read. */
-export function decodeMeta(bytes: Buffer): StoreMeta | undefined {
-  if (bytes.length !== META_BYTES || bytes[0] !== META_VERSION) return undefined;
+/** The format version a meta record was written with, or undefined when it is not one. */
+export function metaVersion(bytes: Buffer): number | undefined {
+  return bytes.length === META_BYTES ? bytes[0] : undefined;
+}
+
+export const CURRENT_META_VERSION = META_VERSION;
+
+/**
+ * Undefined when the bytes are not a meta record this version can read.
+ * `olderToo` also reads version 1 (records inside LevelDB), whose meta has
+ * the same layout: enough to clear such a store while keeping seqs rising.
+ */
+export function decodeMeta(bytes: Buffer, olderToo = false): StoreMeta | undefined {
+  const version = metaVersion(bytes);
+  if (version !== META_VERSION && !(olderToo && version === 1)) return undefined;
   return {
     nextSeq: readU64BE(bytes, 1),
     items: readU64BE(bytes, 9),

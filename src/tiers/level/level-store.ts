@@ -8,13 +8,15 @@
 // Records live in a value log (value-log.ts); LevelDB holds, per key, a
 // pointer to the record plus the order and expiry indexes. The budget counts
 // live records (key + record bytes). Overwritten, deleted, expired and
-// evicted records stay in their segment as garbage until a segment has
-// nothing live (then it is deleted with the batch that emptied it) or the
-// garbage passes a quarter of the log (at least one segment): then the
-// segment with the most garbage has its live entries moved to the head and
-// is deleted. So the files hold at most about 4/3 of the live bytes plus a
-// segment. A RAM cache of recent pointers (pointer-cache.ts) lets most sync
-// reads skip LevelDB; #commitOps keeps it in step with every batch.
+// evicted records stay in their segment as garbage until a segment other
+// than the head has nothing live (then it goes with the batch that emptied
+// it) or the garbage passes a quarter of the log (at least one segment):
+// then the segment with the most garbage has its live entries moved to the
+// head, a chunk at a time between other batches, and is deleted. So the
+// files hold at most about 4/3 of the live bytes plus a segment or two. A
+// segment's file outlives its drop until the async reads issued before it
+// have read. A RAM cache of recent pointers (pointer-cache.ts) lets most
+// sync reads skip LevelDB; #commitOps keeps it in step with every batch.
 //
 // Writes are group-committed. Every write lands in a pending batch that reads
 // consult first (read-your-writes); the batch goes to LevelDB when the
@@ -42,6 +44,7 @@ import { keyHash } from '../memory/key-hash.js';
 import { LevelIoError, LevelOpenError } from './level-errors.js';
 import {
   auxKey,
+  CURRENT_META_VERSION,
   DATA_END,
   DATA_PREFIX,
   DATA_START,
@@ -51,6 +54,7 @@ import {
   decodeSegmentUsage,
   encodeMeta,
   META_KEY,
+  metaVersion,
   SEGMENT_END,
   SEGMENT_START,
   type SegmentUsage,
@@ -217,6 +221,15 @@ export class LevelStore {
   #head: number | undefined;
   #nextSegment: number;
   #moveQueued = false;
+  /** The segment whose live entries are being moved, a chunk per exclusive task, and its scan. */
+  #moving: { segment: number; entries: AsyncGenerator<LogEntry> } | undefined;
+  /** Segments whose move stopped at damage (entries past it stay where they are): never picked again. */
+  readonly #unmovable = new Set<number>();
+  /** getMany reads whose records are not yet being read from the log, by issue number. */
+  readonly #readsResolving = new Set<number>();
+  #readIssue = 0;
+  /** Dropped segments whose files wait for the reads issued up to `issue` (a getMany's snapshot predates the drop). */
+  #dropsWaiting: Array<{ segment: number; issue: number }> = [];
   #segmentMoves = 0;
   #segmentMoveFailures = 0;
   readonly #pointers: PointerCache | undefined;
@@ -256,7 +269,7 @@ export class LevelStore {
     });
     try {
       // Meta first: clearOnOpen must never wipe a LevelDB that is not ours.
-      let meta = await readMeta(db, dir);
+      let meta = await readMeta(db, dir, options.clearOnOpen === true);
       if (options.clearOnOpen === true) meta = await clearDb(db, meta);
       const ledger = new SegmentLedger(await readSegments(db));
       const log = ValueLog.open(dir, ledger.ids());
@@ -420,7 +433,7 @@ export class LevelStore {
       const plan = await planReclaim(this.#db, this.#meta, nowSeconds, limit, segments, this.#reclaimAfter);
       this.#reclaimAfter = plan.resumeAfter;
       if (plan.ops.length === 0) return 0;
-      const emptied = segments.dropEmpty(this.#head);
+      const emptied = segments.dropEmpty(this.#keepsSegment);
       await this.#commitOps(plan.ops.concat(segments.ops()), plan.meta);
       this.#settleSegments(segments, emptied);
       this.#expiredReclaimed += plan.removed;
@@ -442,7 +455,9 @@ export class LevelStore {
       this.#meta = await clearDb(this.#db, this.#meta);
       this.#pointers?.clear();
       this.#ledger.clear();
-      this.#log.dropAll();
+      if (this.#moving !== undefined) void this.#moving.entries.return(undefined);
+      this.#moving = undefined;
+      for (const segment of this.#log.ids()) this.#dropSegment(segment);
       this.#head = undefined;
     });
     // Cleared, so the dropped writes' effect (none) is final; their waiters may go on.
@@ -464,6 +479,8 @@ export class LevelStore {
       // A compaction under way cannot be cancelled; LevelDB must finish it before closing.
       await this.#compacting;
       await this.#db.close();
+      // Every getMany has resolved by now (LevelDB's close waits for them), so no drop needs to wait.
+      for (const { segment } of this.#dropsWaiting.splice(0)) this.#log.drop(segment);
       await this.#log.close();
     }
   }
@@ -519,13 +536,13 @@ export class LevelStore {
   async #commitBatch(batch: PendingBatch): Promise<void> {
     let error: LevelIoError | undefined;
     try {
-      const log = this.#logBatch();
+      const appended = this.#logBatch();
       const segments = this.#ledger.change();
-      const writes = await planWrites(this.#db, this.#meta, batch.writes, log, segments);
+      const writes = await planWrites(this.#db, this.#meta, batch.writes, appended, segments);
       const eviction = await planEviction(this.#db, writes, this.#maxBytes, segments);
-      const emptied = segments.dropEmpty(this.#head);
+      const emptied = segments.dropEmpty(this.#keepsSegment);
       // The records first: LevelDB must never point at bytes not yet written.
-      await this.#append(log);
+      await this.#append(appended);
       await this.#commitOps(writes.ops.concat(eviction.ops, segments.ops()), eviction.meta);
       this.#settleSegments(segments, emptied);
       this.#evictions += eviction.evicted;
@@ -565,35 +582,67 @@ export class LevelStore {
     return new LogBatch(head, 0);
   }
 
-  async #append(log: LogBatch): Promise<void> {
-    if (log.length === 0) return;
-    // A batch that failed may have left bytes past the ledger's end; the next one writes over them.
-    if (!this.#log.has(log.segment)) this.#log.create(log.segment);
-    await this.#log.append(log);
+  async #append(appended: LogBatch): Promise<void> {
+    if (appended.length === 0) return;
+    if (!this.#log.has(appended.segment)) this.#log.create(appended.segment);
+    await this.#log.append(appended);
   }
+
+  /** Segments no batch may drop however empty: the head, and the one being moved. */
+  readonly #keepsSegment = (segment: number): boolean =>
+    segment === this.#head || segment === this.#moving?.segment;
 
   /** After a commit: the ledger takes the change, emptied files go, and garbage may call for a move. */
   #settleSegments(segments: SegmentChange, emptied: readonly number[]): void {
     this.#ledger.apply(segments);
-    for (const segment of emptied) this.#log.drop(segment);
+    for (const segment of emptied) this.#dropSegment(segment);
     this.#queueMoveIfDue();
   }
 
+  /**
+   * Deletes a segment's file now, or once the getMany reads issued so far
+   * have handed their pointers to the log: their snapshots may predate the
+   * batch that dropped it, and a pointer into a deleted file would read as a
+   * corrupt record (and ItemStore would delete a live key).
+   */
+  #dropSegment(segment: number): void {
+    if (this.#readsResolving.size === 0) this.#log.drop(segment);
+    else this.#dropsWaiting.push({ segment, issue: this.#readIssue });
+  }
+
+  #readResolved(issue: number): void {
+    this.#readsResolving.delete(issue);
+    if (this.#dropsWaiting.length === 0) return;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const pending of this.#readsResolving) oldest = Math.min(oldest, pending);
+    const waiting = this.#dropsWaiting;
+    this.#dropsWaiting = [];
+    for (const drop of waiting) {
+      if (drop.issue < oldest) this.#log.drop(drop.segment);
+      else this.#dropsWaiting.push(drop);
+    }
+  }
+
+  /** Starts or continues a segment move, one chunk per exclusive task, when garbage calls for it. */
   #queueMoveIfDue(): void {
     if (this.#moveQueued || this.#closed) return;
-    const ledger = this.#ledger;
-    const garbage = ledger.writtenBytes - ledger.liveBytes;
-    if (garbage <= Math.max(this.#segmentBytes, ledger.writtenBytes / 4)) return;
-    if (ledger.mostGarbage(this.#head) === undefined) return;
+    if (this.#moving === undefined) {
+      const ledger = this.#ledger;
+      const garbage = ledger.writtenBytes - ledger.liveBytes;
+      if (garbage <= Math.max(this.#segmentBytes, ledger.writtenBytes / 4)) return;
+      const from = ledger.mostGarbage((segment) => segment === this.#head || this.#unmovable.has(segment));
+      if (from === undefined) return;
+      this.#moving = { segment: from, entries: this.#log.scan(from, ledger.usage(from)?.written ?? 0) };
+    }
     this.#moveQueued = true;
     void this.#exclusive(async () => {
       this.#moveQueued = false;
-      if (this.#closed) return;
+      if (this.#closed || this.#moving === undefined) return;
       try {
-        await this.#moveSegment();
-        this.#segmentMoves++;
+        await this.#moveChunk(this.#moving);
       } catch {
-        // Nothing committed for the chunk that failed; the next batch tries again.
+        // Nothing committed for the chunk that failed; a later batch starts the move again.
+        this.#moving = undefined;
         this.#segmentMoveFailures++;
         return;
       }
@@ -602,31 +651,40 @@ export class LevelStore {
   }
 
   /**
-   * Moves the live entries of the segment with the most garbage to the head,
-   * a chunk per LevelDB batch, then deletes it. Runs exclusively, so no batch
-   * repoints or empties the segment meanwhile.
+   * Moves the next chunk of a segment's entries that are still current to
+   * the head; after the last, deletes the segment, or, if entries past a
+   * damaged one are still pointed at, leaves it for good. Batches run
+   * between chunks; planMove checks each pointer as the chunk commits.
    */
-  async #moveSegment(): Promise<void> {
-    const from = this.#ledger.mostGarbage(this.#head);
-    if (from === undefined) return;
-    const written = this.#ledger.usage(from)?.written ?? 0;
-    let chunk: LogEntry[] = [];
-    const commit = async (last: boolean): Promise<void> => {
-      const log = this.#logBatch();
-      const segments = this.#ledger.change();
-      const plan = await planMove(this.#db, from, chunk, log, segments);
-      if (last) segments.drop(from);
-      await this.#append(log);
-      await this.#commitOps(plan.ops.concat(segments.ops()), this.#meta);
-      this.#ledger.apply(segments);
-      chunk = [];
-    };
-    for await (const entry of this.#log.scan(from, written)) {
-      chunk.push(entry);
-      if (chunk.length >= MOVE_CHUNK_ENTRIES) await commit(false);
+  async #moveChunk(moving: { segment: number; entries: AsyncGenerator<LogEntry> }): Promise<void> {
+    const from = moving.segment;
+    const chunk: LogEntry[] = [];
+    let last = false;
+    while (chunk.length < MOVE_CHUNK_ENTRIES) {
+      const next = await moving.entries.next();
+      if (next.done === true) {
+        last = true;
+        break;
+      }
+      chunk.push(next.value);
     }
-    await commit(true);
-    this.#log.drop(from);
+    const appended = this.#logBatch();
+    const segments = this.#ledger.change();
+    const plan = await planMove(this.#db, from, chunk, appended, segments);
+    const emptied = last && (segments.current(from)?.live ?? 0) === 0;
+    if (emptied) segments.drop(from);
+    await this.#append(appended);
+    await this.#commitOps(plan.ops.concat(segments.ops()), this.#meta);
+    this.#ledger.apply(segments);
+    if (!last) return;
+    this.#moving = undefined;
+    if (emptied) {
+      this.#dropSegment(from);
+      this.#segmentMoves++;
+    } else {
+      this.#unmovable.add(from);
+      this.#segmentMoveFailures++;
+    }
   }
 
   /** The compaction under way, if any (tests await it). */
@@ -696,9 +754,11 @@ export class LevelStore {
     ops.push({ type: 'put', key: META_KEY, value: encodeMeta(meta) });
     await this.#db.batch(ops);
     this.#meta = meta;
-    // In the batch's own continuation: until here a cached pointer may lag the
-    // batch only for keys whose writes are still in #inFlight (read first) or
-    // that it evicted (their records are intact in the log until this turn ends).
+    // In the batch's own continuation. Until here a read may find LevelDB
+    // changed while the cache still holds a key's old pointer; that record was
+    // superseded by nothing a read can miss: a write or delete is still in
+    // #inFlight (read first), and an evicted, expired or moved record is still
+    // intact in the log (drops come after this; readers check expiry).
     const cache = this.#pointers;
     if (cache === undefined) return;
     for (const op of ops) {
@@ -732,6 +792,8 @@ export class LevelStore {
     const reads = this.#reads;
     if (reads.keys.length === 0) return;
     this.#reads = new ReadBatch();
+    const issue = ++this.#readIssue;
+    this.#readsResolving.add(issue);
     this.#db.getMany(reads.keys, READ_OPTIONS).then(
       (entries) => {
         for (let i = 0; i < entries.length; i++) {
@@ -746,8 +808,11 @@ export class LevelStore {
             .readEntry(pointer.segment, pointer.offset, reads.keys[i]!.subarray(1), pointer.recordLength)
             .then((record) => resolve(record ?? UNREADABLE_RECORD), reads.rejects[i]);
         }
+        // Every record read above holds its segment's fd: drops may go now.
+        this.#readResolved(issue);
       },
       (cause: unknown) => {
+        this.#readResolved(issue);
         const error = new LevelIoError(
           `L2 read failed: ${(cause as Error).message}`,
           { op: 'get', keys: reads.keys.length },
@@ -784,7 +849,8 @@ async function clearDb(db: LevelDb, meta: StoreMeta): Promise<StoreMeta> {
   return cleared;
 }
 
-async function readMeta(db: LevelDb, dir: string): Promise<StoreMeta> {
+/** `clearing`: the caller wipes the store next, so an older format is fine to read. */
+async function readMeta(db: LevelDb, dir: string, clearing: boolean): Promise<StoreMeta> {
   const bytes = await db.get(META_KEY);
   if (bytes === undefined) {
     // Every batch writes meta, so a DB without it but with keys was not written by us.
@@ -798,7 +864,14 @@ async function readMeta(db: LevelDb, dir: string): Promise<StoreMeta> {
     await db.put(META_KEY, encodeMeta(fresh));
     return fresh;
   }
-  const meta = decodeMeta(bytes);
+  const meta = decodeMeta(bytes, clearing);
+  const version = metaVersion(bytes);
+  if (meta === undefined && version !== undefined && version < CURRENT_META_VERSION) {
+    throw new LevelOpenError(
+      `L2 directory ${dir} holds an older rat-memcached L2 format (${version}, now ${CURRENT_META_VERSION}): start once with l2.clear_on_startup = true, or delete the directory`,
+      { dir, version },
+    );
+  }
   if (meta === undefined) {
     throw new LevelOpenError(`L2 directory ${dir} has an unreadable or newer-version meta record`, {
       dir,

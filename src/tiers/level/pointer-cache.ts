@@ -3,12 +3,13 @@
 // memcached's extstore keeps its item headers in RAM for the same reason.
 //
 // Direct-mapped over keyHash, four typed arrays and no objects, so a
-// million entries are nothing for the GC. An entry is only a hint: the log
-// entry it points at carries its key, and LevelStore compares that key
-// before trusting the record (a slot shared by two keys, or an entry left
-// stale by a bug, falls back to LevelDB). LevelStore keeps it current: every
-// committed data-entry put or delete goes through set/forget before any read
-// can see the batch's effect on LevelDB without it.
+// million entries are nothing for the GC. The log entry a pointer leads to
+// carries its key, and LevelStore compares it before using the record, so a
+// slot another key took over falls back to LevelDB. That check cannot tell
+// an older record of the same key from the current one: being current is
+// LevelStore's job, which sets or forgets the slot of every data-entry put
+// or delete in the continuation of the batch that commits it (see
+// #commitOps for the one window, and why it is harmless).
 
 import { keyHash } from '../memory/key-hash.js';
 
@@ -38,10 +39,6 @@ export class PointerCache {
     this.#segments = new Uint32Array(slots).fill(EMPTY);
     this.#offsets = new Uint32Array(slots);
     this.#lengths = new Uint32Array(slots);
-  }
-
-  get slots(): number {
-    return this.#mask + 1;
   }
 
   /** The slot holding a pointer for a key with this hash, or -1. */

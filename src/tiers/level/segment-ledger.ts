@@ -38,13 +38,13 @@ export class SegmentLedger {
     return this.#usage.get(segment);
   }
 
-  /** The segment other than `head` with the most dead bytes, if it has any. */
-  mostGarbage(head: number | undefined): number | undefined {
+  /** The segment not in `skip` with the most dead bytes, if it has any. */
+  mostGarbage(skip: (segment: number) => boolean): number | undefined {
     let best: number | undefined;
     let bestGarbage = 0;
     for (const [segment, usage] of this.#usage) {
       const garbage = usage.written - usage.live;
-      if (segment !== head && garbage > bestGarbage) {
+      if (garbage > bestGarbage && !skip(segment)) {
         best = segment;
         bestGarbage = garbage;
       }
@@ -116,11 +116,11 @@ export class SegmentChange {
     this.touched.set(segment, undefined);
   }
 
-  /** Segments other than `head` this change leaves with nothing live: dropped in the same batch. */
-  dropEmpty(head: number | undefined): number[] {
+  /** Segments not in `keep` this change leaves with nothing live: dropped in the same batch. */
+  dropEmpty(keep: (segment: number) => boolean): number[] {
     const emptied: number[] = [];
     for (const [segment, usage] of this.touched) {
-      if (usage !== undefined && usage.live === 0 && segment !== head) {
+      if (usage !== undefined && usage.live === 0 && !keep(segment)) {
         this.touched.set(segment, undefined);
         emptied.push(segment);
       }

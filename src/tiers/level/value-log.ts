@@ -12,10 +12,11 @@
 //
 // A segment is one file, `vlog/<id>.seg`, of entries laid end to end:
 //   u32 LE record length, u16 LE key length, key, record
-// The record carries its own CRCs (record-codec.ts), so a torn or lost tail
-// reads as a corrupt record, never as another item. The key is there for
-// LevelStore's segment reclaim, which walks a segment and asks the index
-// which entries are still the current ones.
+// The record carries its own CRCs (record-codec.ts). The key is there for
+// LevelStore's segment moves, which walk a segment and ask the index which
+// entries are still current, and for reads, which check that the entry a
+// pointer leads to is its key's: a torn or lost tail, or a stale pointer,
+// reads as nothing, never as another item.
 //
 // Ordering keeps the index honest: a batch's entries are written (to the
 // page cache) before the LevelDB batch that points at them, and a segment
@@ -39,8 +40,9 @@ import { LevelIoError } from './level-errors.js';
 
 export const LOG_ENTRY_HEADER_BYTES = 6;
 /** Longest key an entry can carry (u16); memcached's keys stop at 250 bytes. */
-export const MAX_LOG_KEY_BYTES = 0xffff;
-const SEGMENT_FILE = /^(\d{8})\.seg$/;
+const MAX_LOG_KEY_BYTES = 0xffff;
+// Names are padded to 8 digits, and ids past 10^8 simply have more.
+const SEGMENT_FILE = /^(\d+)\.seg$/;
 /** Bytes a segment scan reads per positioned read (an entry longer than this is read alone). */
 const SCAN_CHUNK_BYTES = 1024 * 1024;
 
@@ -57,6 +59,8 @@ interface Segment {
   /** Async reads in flight: the fd outlives a drop until they are done. */
   reads: number;
   dropped: boolean;
+  /** Bytes known written: no read goes past it (a damaged length cannot grow a buffer to 4 GiB). */
+  size: number;
 }
 
 /**
@@ -99,7 +103,7 @@ export class LogBatch {
 export class ValueLog {
   readonly dir: string;
   readonly #segments = new Map<number, Segment>();
-  /** The buffer every readSync answers in; grown to the largest record read. */
+  /** The buffer every readEntrySync answers in; grown to the largest entry read. */
   #scratch = Buffer.allocUnsafe(64 * 1024);
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -120,12 +124,14 @@ export class ValueLog {
     const wanted = new Set(known);
     for (const name of readdirSync(dir)) {
       const match = SEGMENT_FILE.exec(name);
-      const id = match === null ? undefined : Number(match[1]);
-      if (id !== undefined && wanted.has(id)) {
-        log.#segments.set(id, { fd: openSync(join(dir, name), 'r+'), reads: 0, dropped: false });
-      } else if (id !== undefined) {
+      if (match === null) continue;
+      const id = Number(match[1]);
+      if (!wanted.has(id)) {
         unlinkSync(join(dir, name));
+        continue;
       }
+      const fd = openSync(join(dir, name), 'r+');
+      log.#segments.set(id, { fd, reads: 0, dropped: false, size: fstatSync(fd).size });
     }
     return log;
   }
@@ -134,15 +140,17 @@ export class ValueLog {
     return this.#segments.has(segment);
   }
 
-  /** Creates (or truncates) the file of a new head segment. */
-  create(segment: number): void {
-    const existing = this.#segments.get(segment);
-    if (existing !== undefined) this.#release(segment, existing);
-    const fd = openSync(this.#file(segment), 'w+');
-    this.#segments.set(segment, { fd, reads: 0, dropped: false });
+  ids(): number[] {
+    return [...this.#segments.keys()];
   }
 
-  /** Writes a batch at its position. Rejects with LevelIoError; the bytes may then be partly written. */
+  /** Creates the file of a new head segment (ids are never reused, so it does not exist). */
+  create(segment: number): void {
+    const fd = openSync(this.#file(segment), 'w+');
+    this.#segments.set(segment, { fd, reads: 0, dropped: false, size: 0 });
+  }
+
+  /** Writes a batch at its position. Rejects with LevelIoError; nothing of it is then kept. */
   append(batch: LogBatch): Promise<void> {
     const segment = this.#segments.get(batch.segment);
     if (segment === undefined) {
@@ -157,19 +165,15 @@ export class ValueLog {
             // otherwise let the next, smaller batch "succeed" into them.
             try {
               ftruncateSync(segment.fd, batch.position);
+              segment.size = Math.min(segment.size, batch.position);
             } catch {
               // The next batch writes over them anyway.
             }
-            reject(
-              new LevelIoError(
-                `value log write failed: ${error.message}`,
-                { op: 'append', segment: batch.segment, bytes: bytes.length },
-                { cause: error },
-              ),
-            );
+            reject(ioError('value log write failed', error, { op: 'append', segment: batch.segment }));
           } else if (done + written < bytes.length) {
             writeFrom(done + written);
           } else {
+            segment.size = Math.max(segment.size, batch.position + bytes.length);
             resolve();
           }
         });
@@ -179,36 +183,12 @@ export class ValueLog {
   }
 
   /**
-   * The record at [offset, offset + length) of a segment, read now into the
-   * shared scratch buffer: the view is valid until the next readSync, so the
-   * caller must be done with it (or copy it) before reading again. Shorter
-   * than `length` when the file ends early; undefined when the segment is
-   * not known. Throws LevelIoError.
-   */
-  readSync(segment: number, offset: number, length: number): Buffer | undefined {
-    const open = this.#segments.get(segment);
-    if (open === undefined) return undefined;
-    if (this.#scratch.length < length)
-      this.#scratch = Buffer.allocUnsafe(Math.max(length, this.#scratch.length * 2));
-    let got: number;
-    try {
-      got = readSync(open.fd, this.#scratch, 0, length, offset);
-    } catch (cause) {
-      throw new LevelIoError(
-        `value log read failed: ${(cause as Error).message}`,
-        { op: 'get', segment },
-        { cause },
-      );
-    }
-    return this.#scratch.subarray(0, got);
-  }
-
-  /**
-   * The record at recordOffset, read now into the shared buffer (a view
-   * valid until the next read, as with readSync), if the entry there is
-   * `key`'s: the entry's header and key are read with the record and
-   * compared, so a stale or mistaken pointer, a torn tail or a reused segment
-   * id yields undefined rather than another key's bytes.
+   * The record at recordOffset, read now into a buffer shared by every call
+   * (the view is valid until the next one: use it or copy it first), if the
+   * entry there is `key`'s: the entry's header and key are read with the
+   * record and compared, so a stale or mistaken pointer, a torn tail or a
+   * damaged length yields undefined rather than another key's bytes (or a
+   * buffer grown to a length nobody wrote). Throws LevelIoError.
    */
   readEntrySync(
     segment: number,
@@ -216,10 +196,20 @@ export class ValueLog {
     key: Uint8Array,
     recordLength: number,
   ): Buffer | undefined {
+    const open = this.#segments.get(segment);
     const start = recordOffset - LOG_ENTRY_HEADER_BYTES - key.length;
-    if (start < 0) return undefined;
-    const entry = this.readSync(segment, start, LOG_ENTRY_HEADER_BYTES + key.length + recordLength);
-    return entry === undefined ? undefined : recordOfEntry(entry, key, recordLength);
+    if (open === undefined || start < 0 || recordOffset + recordLength > open.size) return undefined;
+    const length = LOG_ENTRY_HEADER_BYTES + key.length + recordLength;
+    if (this.#scratch.length < length) {
+      this.#scratch = Buffer.allocUnsafe(Math.max(length, this.#scratch.length * 2));
+    }
+    let got: number;
+    try {
+      got = readSync(open.fd, this.#scratch, 0, length, start);
+    } catch (cause) {
+      throw ioError('value log read failed', cause, { op: 'get', segment });
+    }
+    return recordOfEntry(this.#scratch.subarray(0, got), key, recordLength);
   }
 
   /** readEntrySync on the libuv pool, into a Buffer of its own. */
@@ -231,23 +221,16 @@ export class ValueLog {
   ): Promise<Buffer | undefined> {
     const open = this.#segments.get(segment);
     const start = recordOffset - LOG_ENTRY_HEADER_BYTES - key.length;
-    if (open === undefined || start < 0) return Promise.resolve(undefined);
+    if (open === undefined || start < 0 || recordOffset + recordLength > open.size) {
+      return Promise.resolve(undefined);
+    }
+    const into = Buffer.allocUnsafe(LOG_ENTRY_HEADER_BYTES + key.length + recordLength);
     open.reads++;
     const done = new Promise<Buffer | undefined>((resolve, reject) => {
-      const into = Buffer.allocUnsafe(LOG_ENTRY_HEADER_BYTES + key.length + recordLength);
       read(open.fd, into, 0, into.length, start, (error, got) => {
-        if (--open.reads === 0 && open.dropped) closeSync(open.fd);
-        if (error !== null) {
-          reject(
-            new LevelIoError(
-              `value log read failed: ${error.message}`,
-              { op: 'get', segment },
-              { cause: error },
-            ),
-          );
-        } else {
-          resolve(recordOfEntry(into.subarray(0, got), key, recordLength));
-        }
+        if (--open.reads === 0 && open.dropped) closeQuietly(open.fd);
+        if (error !== null) reject(ioError('value log read failed', error, { op: 'get', segment }));
+        else resolve(recordOfEntry(into.subarray(0, got), key, recordLength));
       });
     });
     this.#inFlight.add(done);
@@ -258,11 +241,16 @@ export class ValueLog {
     return done;
   }
 
-  /** Every entry of a segment, in file order, up to `end` bytes (the committed length). */
+  /**
+   * Every entry of a segment, in file order, up to `end` bytes (the committed
+   * length). Stops at the first entry that does not parse (damage). The
+   * caller keeps the segment from being dropped meanwhile (LevelStore's
+   * moves run exclusively).
+   */
   async *scan(segment: number, end: number): AsyncGenerator<LogEntry> {
     const open = this.#segments.get(segment);
     if (open === undefined) return;
-    const limit = Math.min(end, fstatSync(open.fd).size);
+    const limit = Math.min(end, open.size);
     let chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
     let position = 0;
     while (position + LOG_ENTRY_HEADER_BYTES <= limit) {
@@ -308,10 +296,6 @@ export class ValueLog {
     }
   }
 
-  dropAll(): void {
-    for (const segment of [...this.#segments.keys()]) this.drop(segment);
-  }
-
   async close(): Promise<void> {
     await Promise.allSettled(this.#inFlight);
     for (const [segment, open] of this.#segments) this.#release(segment, open);
@@ -320,23 +304,32 @@ export class ValueLog {
   #release(segment: number, open: Segment): void {
     this.#segments.delete(segment);
     open.dropped = true;
-    if (open.reads === 0) closeSync(open.fd);
+    if (open.reads === 0) closeQuietly(open.fd);
   }
 
   #readAt(open: Segment, into: Buffer, length: number, position: number): Promise<number> {
     return new Promise((resolve, reject) => {
       read(open.fd, into, 0, length, position, (error, got) =>
-        error === null
-          ? resolve(got)
-          : reject(
-              new LevelIoError(`value log scan failed: ${error.message}`, { op: 'scan' }, { cause: error }),
-            ),
+        error === null ? resolve(got) : reject(ioError('value log scan failed', error, { op: 'scan' })),
       );
     });
   }
 
   #file(segment: number): string {
     return join(this.dir, `${String(segment).padStart(8, '0')}.seg`);
+  }
+}
+
+function ioError(what: string, cause: unknown, context: Record<string, unknown>): LevelIoError {
+  return new LevelIoError(`${what}: ${(cause as Error).message}`, context, { cause });
+}
+
+/** A close that cannot throw out of an fs callback: the fd is ours and unused, whatever close says. */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EBADF would be our bug; EIO on close of a read-mostly fd loses nothing.
   }
 }
 

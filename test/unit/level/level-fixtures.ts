@@ -2,7 +2,7 @@
 // test, plus an invariant check that reads the raw LevelDB behind a closed
 // store and recomputes what the meta record claims.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -111,11 +111,17 @@ export async function readRawAndCheck(dir: string): Promise<RawContents> {
       expect(usage.written).toBeGreaterThanOrEqual(usage.live);
     }
     for (const segment of live.keys()) expect(segments.has(segment)).toBe(true);
+    // Exactly the ledger's segments have files (ValueLog.open would delete the others).
+    const files = (await readdir(join(dir, 'vlog'))).filter((name) => name.endsWith('.seg'));
+    expect(files.map((name) => Number.parseInt(name, 10)).sort((a, b) => a - b)).toEqual(
+      [...segments.keys()].sort((a, b) => a - b),
+    );
     const log = ValueLog.open(dir, segments.keys());
     try {
       for (const { id, segment, offset, length } of pointers) {
-        const record = log.readSync(segment, offset, length);
-        expect(record?.length).toBe(length);
+        expect(offset + length).toBeLessThanOrEqual(segments.get(segment)!.written);
+        const record = log.readEntrySync(segment, offset, Buffer.from(id, 'latin1'), length);
+        expect(record?.length, id).toBe(length);
         records.set(id, Buffer.from(record!));
       }
     } finally {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { describe, expect, it } from 'vitest';
 import { LevelOpenError } from '../../../src/tiers/level/level-errors.js';
+import { auxKey, META_KEY } from '../../../src/tiers/level/level-keys.js';
 import { LevelStore } from '../../../src/tiers/level/level-store.js';
 import { onCleanup, openStore, tempDir } from './level-fixtures.js';
 
@@ -105,6 +106,38 @@ describe('LevelStore.open failures', () => {
     await reread.open();
     expect(await reread.get('hello')).toBe('world');
     await reread.close();
+  });
+
+  it('refuses a store in the older format (records inside LevelDB), and clears it with clearOnOpen', async () => {
+    const dir = await tempDir();
+    const old = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await old.open();
+    // Format 1's meta (same layout: version, nextSeq, items, bytes, evictFromSeq) and one record.
+    const meta = Buffer.alloc(33);
+    meta[0] = 1;
+    meta.writeUInt32BE(42, 5);
+    meta.writeUInt32BE(1, 13);
+    meta.writeUInt32BE(20, 21);
+    await old.put(META_KEY, meta);
+    await old.put(Buffer.from('\x01key', 'latin1'), Buffer.alloc(20));
+    await old.put(auxKey('cas'), Buffer.from('kept'));
+    await old.close();
+
+    const error = await openError(dir);
+    expect(error.message).toMatch(/older rat-memcached L2 format \(1, now 2\).*clear_on_startup/);
+    const store = await openStore(dir, { clearOnOpen: true });
+    expect(store.stats()).toMatchObject({ items: 0, bytes: 0 });
+    expect((await store.getAux('cas'))?.toString()).toBe('kept');
+    await store.put(Buffer.from('new'), Buffer.from('record'));
+    await store.close();
+    // Seqs keep rising past the old store's (order keys never repeat).
+    const raw = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await raw.open();
+    const seqs = (await raw.keys({ gte: Buffer.from([0x02]), lt: Buffer.from([0x03]) }).all()).map((k) =>
+      k.readUInt32BE(5),
+    );
+    await raw.close();
+    expect(seqs).toEqual([42]);
   });
 
   it('creates a missing directory, and reopens an empty store', async () => {

@@ -428,6 +428,41 @@ describe('LevelStore value log', () => {
   const segmentFiles = async (dir: string): Promise<string[]> =>
     (await readdir(join(dir, 'vlog'))).filter((name) => name.endsWith('.seg')).sort();
 
+  it('keeps a moved segment readable for an async read whose snapshot predates the move', async () => {
+    const store = await openStore(await tempDir(), { segmentBytes: 256, pointerCacheBytes: 0 });
+    const value = (v: string): Buffer => Buffer.from(v.repeat(40));
+    // Segment 0: k plus fillers, which later overwrites turn into garbage, so segment 0 is moved.
+    store.enqueuePut(key('k'), value('k'));
+    for (let i = 0; i < 5; i++) store.enqueuePut(key(`f${i}`), value('a'));
+    await store.flush();
+    // The read's getMany takes its snapshot now; its answer is held back until the move is done.
+    const proto = ClassicLevel.prototype as unknown as { getMany: (...args: unknown[]) => Promise<unknown> };
+    const getMany = proto.getMany;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    proto.getMany = async function (this: unknown, ...args: unknown[]) {
+      const result = await getMany.apply(this, args);
+      if ((args[1] as { fillCache?: boolean } | undefined)?.fillCache === false) await gate;
+      return result;
+    };
+    onCleanup(() => {
+      proto.getMany = getMany;
+    });
+    const reading = store.get(key('k'));
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 5; i++) store.enqueuePut(key(`f${i}`), value(String(round)));
+      await store.flush();
+    }
+    await vi.waitFor(() => expect(store.stats().segmentMoves).toBeGreaterThan(0));
+    release();
+    expect(await reading).toEqual(value('k'));
+    proto.getMany = getMany;
+    expect(await store.get(key('k'))).toEqual(value('k'));
+  });
+
   it('deletes a segment once nothing in it is live', async () => {
     const dir = await tempDir();
     const store = await openStore(dir, { segmentBytes: 64 });
@@ -490,7 +525,7 @@ describe('LevelStore value log', () => {
     expect((await reopened.get(key('a')))?.length).toBe(0);
   });
 
-  it('removes segment files written but never committed, and writes over a failed batch', async () => {
+  it('removes segment files written but never committed, and starts a new head after a restart', async () => {
     const dir = await tempDir();
     const store = await openStore(dir);
     await store.put(key('a'), rec('1'));

@@ -844,6 +844,11 @@ function closedError(): LevelIoError {
 /** Empties the DB but keeps counting seqs upward, so order keys never repeat; meta and aux stay. */
 async function clearDb(db: LevelDb, meta: StoreMeta): Promise<StoreMeta> {
   const cleared: StoreMeta = { nextSeq: meta.nextSeq, items: 0, bytes: 0, evictFromSeq: meta.nextSeq };
+  // LevelDB's clear is not one atomic batch. Segment usage goes first: after a
+  // crash midway the next open deletes the files it no longer knows, and any
+  // pointer left reads as a corrupt record and goes; the other way round, the
+  // files would stay counted as live with nothing pointing at them, forever.
+  await db.clear({ gte: SEGMENT_START, lt: SEGMENT_END });
   await db.clear({ gte: DATA_START });
   await db.put(META_KEY, encodeMeta(cleared));
   return cleared;

@@ -687,6 +687,15 @@ export class LevelStore {
     }
   }
 
+  /** Resolves once no batch, expiry pass or segment move is running or queued (tests await it). */
+  async whenIdle(): Promise<void> {
+    let tail: Promise<void>;
+    do {
+      tail = this.#exclusiveTail;
+      await tail;
+    } while (tail !== this.#exclusiveTail);
+  }
+
   /** The compaction under way, if any (tests await it). */
   get compacting(): Promise<void> | undefined {
     return this.#compacting;

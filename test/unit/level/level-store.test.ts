@@ -494,10 +494,11 @@ describe('LevelStore value log', () => {
         latest.set(`hot${i}`, value);
       }
       await store.flush();
-      await vi.waitFor(() => expect(store.stats().pendingWrites).toBe(0));
+      await store.whenIdle();
       maxLog = Math.max(maxLog, store.stats().logBytes);
     }
     await store.flush();
+    await store.whenIdle();
     const stats = store.stats();
     expect(stats.segmentMoves).toBeGreaterThan(0);
     expect(stats.segmentMoveFailures).toBe(0);

@@ -16,7 +16,7 @@
 // files hold at most about 4/3 of the live bytes plus a segment or two. A
 // segment's file outlives its drop until the async reads issued before it
 // have read. A RAM cache of recent pointers (pointer-cache.ts) lets most
-// sync reads skip LevelDB; #commitOps keeps it in step with every batch.
+// sync reads skip LevelDB; #commit keeps it in step with every batch.
 //
 // Writes are group-committed. Every write lands in a pending batch that reads
 // consult first (read-your-writes); the batch goes to LevelDB when the
@@ -434,8 +434,8 @@ export class LevelStore {
       this.#reclaimAfter = plan.resumeAfter;
       if (plan.ops.length === 0) return 0;
       const emptied = segments.dropEmpty(this.#keepsSegment);
-      await this.#commitOps(plan.ops.concat(segments.ops()), plan.meta);
-      this.#settleSegments(segments, emptied);
+      await this.#commit(plan.ops, plan.meta, segments);
+      this.#afterCommit(emptied);
       this.#expiredReclaimed += plan.removed;
       return plan.removed;
     });
@@ -541,10 +541,8 @@ export class LevelStore {
       const writes = await planWrites(this.#db, this.#meta, batch.writes, appended, segments);
       const eviction = await planEviction(this.#db, writes, this.#maxBytes, segments);
       const emptied = segments.dropEmpty(this.#keepsSegment);
-      // The records first: LevelDB must never point at bytes not yet written.
-      await this.#append(appended);
-      await this.#commitOps(writes.ops.concat(eviction.ops, segments.ops()), eviction.meta);
-      this.#settleSegments(segments, emptied);
+      await this.#commit(writes.ops.concat(eviction.ops), eviction.meta, segments, appended);
+      this.#afterCommit(emptied);
       this.#evictions += eviction.evicted;
     } catch (cause) {
       this.#writeErrors++;
@@ -582,19 +580,12 @@ export class LevelStore {
     return new LogBatch(head, 0);
   }
 
-  async #append(appended: LogBatch): Promise<void> {
-    if (appended.length === 0) return;
-    if (!this.#log.has(appended.segment)) this.#log.create(appended.segment);
-    await this.#log.append(appended);
-  }
-
   /** Segments no batch may drop however empty: the head, and the one being moved. */
   readonly #keepsSegment = (segment: number): boolean =>
     segment === this.#head || segment === this.#moving?.segment;
 
-  /** After a commit: the ledger takes the change, emptied files go, and garbage may call for a move. */
-  #settleSegments(segments: SegmentChange, emptied: readonly number[]): void {
-    this.#ledger.apply(segments);
+  /** After a batch or an expiry pass: the segments it emptied go, and garbage may call for a move. */
+  #afterCommit(emptied: readonly number[]): void {
     for (const segment of emptied) this.#dropSegment(segment);
     this.#queueMoveIfDue();
   }
@@ -673,9 +664,7 @@ export class LevelStore {
     const plan = await planMove(this.#db, from, chunk, appended, segments);
     const emptied = last && (segments.current(from)?.live ?? 0) === 0;
     if (emptied) segments.drop(from);
-    await this.#append(appended);
-    await this.#commitOps(plan.ops.concat(segments.ops()), this.#meta);
-    this.#ledger.apply(segments);
+    await this.#commit(plan.ops, this.#meta, segments, appended);
     if (!last) return;
     this.#moving = undefined;
     if (emptied) {
@@ -759,10 +748,26 @@ export class LevelStore {
     return count;
   }
 
-  async #commitOps(ops: BatchOp[], meta: StoreMeta): Promise<void> {
-    ops.push({ type: 'put', key: META_KEY, value: encodeMeta(meta) });
-    await this.#db.batch(ops);
+  /**
+   * Lands one plan. Its new records go to the log first: LevelDB must never
+   * point at bytes not yet written. Then its ops, the segment usage they
+   * change and meta go as one atomic LevelDB batch, and the ledger and the
+   * pointer cache take the result.
+   */
+  async #commit(
+    ops: BatchOp[],
+    meta: StoreMeta,
+    segments: SegmentChange,
+    appended?: LogBatch,
+  ): Promise<void> {
+    if (appended !== undefined && appended.length > 0) {
+      if (!this.#log.has(appended.segment)) this.#log.create(appended.segment);
+      await this.#log.append(appended);
+    }
+    const batch = ops.concat(segments.ops(), [{ type: 'put', key: META_KEY, value: encodeMeta(meta) }]);
+    await this.#db.batch(batch);
     this.#meta = meta;
+    this.#ledger.apply(segments);
     // In the batch's own continuation. Until here a read may find LevelDB
     // changed while the cache still holds a key's old pointer; that record was
     // superseded by nothing a read can miss: a write or delete is still in
@@ -770,7 +775,7 @@ export class LevelStore {
     // intact in the log (drops come after this; readers check expiry).
     const cache = this.#pointers;
     if (cache === undefined) return;
-    for (const op of ops) {
+    for (const op of batch) {
       if (op.key[0] !== DATA_PREFIX) continue;
       const key = op.key.subarray(1);
       const pointer = op.type === 'put' ? decodeDataEntry(op.value) : undefined;

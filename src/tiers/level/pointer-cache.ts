@@ -9,7 +9,7 @@
 // an older record of the same key from the current one: being current is
 // LevelStore's job, which sets or forgets the slot of every data-entry put
 // or delete in the continuation of the batch that commits it (see
-// #commitOps for the one window, and why it is harmless).
+// LevelStore#commit for the one window, and why it is harmless).
 
 import { keyHash } from '../memory/key-hash.js';
 

@@ -196,9 +196,9 @@ export class ValueLog {
     key: Uint8Array,
     recordLength: number,
   ): Buffer | undefined {
-    const open = this.#segments.get(segment);
+    const open = this.#holding(segment, recordOffset, key.length, recordLength);
+    if (open === undefined) return undefined;
     const start = recordOffset - LOG_ENTRY_HEADER_BYTES - key.length;
-    if (open === undefined || start < 0 || recordOffset + recordLength > open.size) return undefined;
     const length = LOG_ENTRY_HEADER_BYTES + key.length + recordLength;
     if (this.#scratch.length < length) {
       this.#scratch = Buffer.allocUnsafe(Math.max(length, this.#scratch.length * 2));
@@ -219,11 +219,9 @@ export class ValueLog {
     key: Uint8Array,
     recordLength: number,
   ): Promise<Buffer | undefined> {
-    const open = this.#segments.get(segment);
+    const open = this.#holding(segment, recordOffset, key.length, recordLength);
+    if (open === undefined) return Promise.resolve(undefined);
     const start = recordOffset - LOG_ENTRY_HEADER_BYTES - key.length;
-    if (open === undefined || start < 0 || recordOffset + recordLength > open.size) {
-      return Promise.resolve(undefined);
-    }
     const into = Buffer.allocUnsafe(LOG_ENTRY_HEADER_BYTES + key.length + recordLength);
     open.reads++;
     const done = new Promise<Buffer | undefined>((resolve, reject) => {
@@ -299,6 +297,18 @@ export class ValueLog {
   async close(): Promise<void> {
     await Promise.allSettled(this.#inFlight);
     for (const [segment, open] of this.#segments) this.#release(segment, open);
+  }
+
+  /** The open segment, if an entry of this key length whose record is at recordOffset lies within what was written to it. */
+  #holding(
+    segment: number,
+    recordOffset: number,
+    keyLength: number,
+    recordLength: number,
+  ): Segment | undefined {
+    const open = this.#segments.get(segment);
+    if (open === undefined || recordOffset - LOG_ENTRY_HEADER_BYTES - keyLength < 0) return undefined;
+    return recordOffset + recordLength <= open.size ? open : undefined;
   }
 
   #release(segment: number, open: Segment): void {

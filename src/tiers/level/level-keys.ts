@@ -30,7 +30,7 @@ export const DATA_ENTRY_BYTES = 24;
 const ORDER_HEADER_BYTES = 12;
 const SEGMENT_USAGE_BYTES = 16;
 // 2: records moved out of LevelDB into the value log.
-const META_VERSION = 2;
+export const META_VERSION = 2;
 const META_BYTES = 33;
 const TWO_32 = 0x1_0000_0000;
 const U32_MAX = 0xffff_ffff;
@@ -190,8 +190,6 @@ export function encodeMeta(meta: StoreMeta): Buffer {
 export function metaVersion(bytes: Buffer): number | undefined {
   return bytes.length === META_BYTES ? bytes[0] : undefined;
 }
-
-export const CURRENT_META_VERSION = META_VERSION;
 
 /**
  * Undefined when the bytes are not a meta record this version can read.

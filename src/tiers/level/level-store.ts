@@ -44,7 +44,6 @@ import { keyHash } from '../memory/key-hash.js';
 import { LevelIoError, LevelOpenError } from './level-errors.js';
 import {
   auxKey,
-  CURRENT_META_VERSION,
   DATA_END,
   DATA_PREFIX,
   DATA_START,
@@ -54,6 +53,7 @@ import {
   decodeSegmentUsage,
   encodeMeta,
   META_KEY,
+  META_VERSION,
   metaVersion,
   SEGMENT_END,
   SEGMENT_START,
@@ -885,9 +885,9 @@ async function readMeta(db: LevelDb, dir: string, clearing: boolean): Promise<St
   }
   const meta = decodeMeta(bytes, clearing);
   const version = metaVersion(bytes);
-  if (meta === undefined && version !== undefined && version < CURRENT_META_VERSION) {
+  if (meta === undefined && version !== undefined && version < META_VERSION) {
     throw new LevelOpenError(
-      `L2 directory ${dir} holds an older rat-memcached L2 format (${version}, now ${CURRENT_META_VERSION}): start once with l2.clear_on_startup = true, or delete the directory`,
+      `L2 directory ${dir} holds an older rat-memcached L2 format (${version}, now ${META_VERSION}): start once with l2.clear_on_startup = true, or delete the directory`,
       { dir, version },
     );
   }

@@ -71,7 +71,8 @@ interface Segment {
 export class LogBatch {
   readonly segment: number;
   readonly position: number;
-  #parts: Buffer[] = [];
+  /** Key, record, key, record, ...: laid out with their headers in one buffer by bytes(). */
+  readonly #parts: Buffer[] = [];
   #length = 0;
 
   constructor(segment: number, position: number) {
@@ -86,17 +87,25 @@ export class LogBatch {
   /** Appends an entry; returns the segment offset of its record. */
   add(key: Buffer, record: Buffer): number {
     if (key.length > MAX_LOG_KEY_BYTES) throw new RangeError(`key of ${key.length} bytes is too long`);
-    const header = Buffer.allocUnsafe(LOG_ENTRY_HEADER_BYTES);
-    header.writeUInt32LE(record.length, 0);
-    header.writeUInt16LE(key.length, 4);
-    this.#parts.push(header, key, record);
+    this.#parts.push(key, record);
     const recordOffset = this.position + this.#length + LOG_ENTRY_HEADER_BYTES + key.length;
     this.#length += LOG_ENTRY_HEADER_BYTES + key.length + record.length;
     return recordOffset;
   }
 
   bytes(): Buffer {
-    return Buffer.concat(this.#parts, this.#length);
+    const out = Buffer.allocUnsafe(this.#length);
+    let at = 0;
+    for (let i = 0; i < this.#parts.length; i += 2) {
+      const key = this.#parts[i]!;
+      const record = this.#parts[i + 1]!;
+      out.writeUInt32LE(record.length, at);
+      out.writeUInt16LE(key.length, at + 4);
+      at += LOG_ENTRY_HEADER_BYTES;
+      at += key.copy(out, at);
+      at += record.copy(out, at);
+    }
+    return out;
   }
 }
 

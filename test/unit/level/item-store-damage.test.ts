@@ -6,6 +6,8 @@ import { open, readdir, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ItemStore } from '../../../src/tiers/level/item-store.js';
+import { HEADER_BYTES } from '../../../src/tiers/level/record-codec.js';
+import { LOG_ENTRY_HEADER_BYTES } from '../../../src/tiers/level/value-log.js';
 import { key, onCleanup, tempDir } from './level-fixtures.js';
 
 async function storeWith(dir: string, values: Map<string, Buffer>): Promise<void> {
@@ -35,8 +37,9 @@ describe('ItemStore over a damaged value log', () => {
     ]);
     await storeWith(dir, values);
     const file = await open(await segmentPath(dir), 'r+');
-    // Inside the first entry's value (after its 6-byte header, 5-byte key and 30-byte record header).
-    await file.write(Buffer.from([0xff ^ values.get('first')![100]!]), 0, 1, 6 + 5 + 30 + 100);
+    // Inside the first entry's value, past its log header, its key and its record header.
+    const at = LOG_ENTRY_HEADER_BYTES + 'first'.length + HEADER_BYTES + 100;
+    await file.write(Buffer.from([0xff ^ values.get('first')![100]!]), 0, 1, at);
     await file.close();
 
     const store = await reopen(dir);
@@ -55,7 +58,7 @@ describe('ItemStore over a damaged value log', () => {
     ]);
     await storeWith(dir, values);
     const path = await segmentPath(dir);
-    const entry = 6 + 4 + 30 + 3000;
+    const entry = LOG_ENTRY_HEADER_BYTES + 'kept'.length + HEADER_BYTES + 3000;
     await truncate(path, entry + 1000);
 
     const store = await reopen(dir);

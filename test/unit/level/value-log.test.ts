@@ -10,6 +10,15 @@ async function openLog(dir: string, known: number[] = []): Promise<ValueLog> {
   return log;
 }
 
+/** Creates `segment` and writes `entries` to it as one batch; returns each record's offset. */
+async function appendTo(log: ValueLog, segment: number, entries: Array<[string, Buffer]>): Promise<number[]> {
+  log.create(segment);
+  const batch = new LogBatch(segment, 0);
+  const offsets = entries.map(([k, record]) => batch.add(key(k), record));
+  await log.append(batch);
+  return offsets;
+}
+
 describe('ValueLog', () => {
   it('appends batches and reads each record back, sync and async', async () => {
     const log = await openLog(await tempDir());
@@ -33,11 +42,10 @@ describe('ValueLog', () => {
 
   it("reads nothing through a pointer that is not the key's entry", async () => {
     const log = await openLog(await tempDir());
-    log.create(5);
-    const batch = new LogBatch(5, 0);
-    const a = batch.add(key('aa'), Buffer.from('alpha'));
-    const b = batch.add(key('bb'), Buffer.from('bravo'));
-    await log.append(batch);
+    const [a, b] = (await appendTo(log, 5, [
+      ['aa', Buffer.from('alpha')],
+      ['bb', Buffer.from('bravo')],
+    ])) as [number, number];
     // Another key of the same length at the same place, a wrong length, an offset off by one.
     for (const [offset, k, length] of [
       [a, 'ab', 5],
@@ -53,11 +61,10 @@ describe('ValueLog', () => {
 
   it('answers every readSync in one reused buffer', async () => {
     const log = await openLog(await tempDir());
-    log.create(1);
-    const batch = new LogBatch(1, 0);
-    const x = batch.add(key('x'), Buffer.from('xxxx'));
-    const y = batch.add(key('y'), Buffer.from('yyyy'));
-    await log.append(batch);
+    const [x, y] = (await appendTo(log, 1, [
+      ['x', Buffer.from('xxxx')],
+      ['y', Buffer.from('yyyy')],
+    ])) as [number, number];
     const first = log.readEntrySync(1, x, key('x'), 4)!;
     expect(first.toString()).toBe('xxxx');
     log.readEntrySync(1, y, key('y'), 4);
@@ -66,12 +73,8 @@ describe('ValueLog', () => {
   });
 
   it('reads nothing of an entry cut by a torn tail', async () => {
-    const dir = await tempDir();
-    const log = await openLog(dir);
-    log.create(2);
-    const batch = new LogBatch(2, 0);
-    const at = batch.add(key('k'), Buffer.alloc(50, 1));
-    await log.append(batch);
+    const log = await openLog(await tempDir());
+    const [at] = (await appendTo(log, 2, [['k', Buffer.alloc(50, 1)]])) as [number];
     await truncate(join(log.dir, '00000002.seg'), at + 20);
     expect(log.readEntrySync(2, at, key('k'), 50)).toBeUndefined();
     expect(await log.readEntry(2, at, key('k'), 50)).toBeUndefined();
@@ -119,24 +122,17 @@ describe('ValueLog', () => {
 
   it('lets an async read in flight finish when its segment is dropped', async () => {
     const log = await openLog(await tempDir());
-    log.create(4);
-    const batch = new LogBatch(4, 0);
-    const at = batch.add(key('k'), Buffer.from('still here'));
-    await log.append(batch);
+    const [at] = (await appendTo(log, 4, [['k', Buffer.from('still here')]])) as [number];
     const reading = log.readEntry(4, at, key('k'), 10);
     log.drop(4);
     expect((await reading)?.toString()).toBe('still here');
   });
 
   it('reads nothing through a damaged length, without growing a buffer to it or keeping the fd', async () => {
-    const dir = await tempDir();
-    const log = await openLog(dir);
+    const log = await openLog(await tempDir());
     const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
     const before = await fds();
-    log.create(6);
-    const batch = new LogBatch(6, 0);
-    const at = batch.add(key('k'), Buffer.from('record'));
-    await log.append(batch);
+    const [at] = (await appendTo(log, 6, [['k', Buffer.from('record')]])) as [number];
     expect(log.readEntrySync(6, at, key('k'), 0xffff_ffff)).toBeUndefined();
     expect(await log.readEntry(6, at, key('k'), 0xffff_ffff)).toBeUndefined();
     log.drop(6);

@@ -1,5 +1,5 @@
 // Starting, measuring and stopping the servers a bench compares: rat-memcached (our build, run
-// as `node bin/rat-memcached`) and the reference memcached. Each server is pinned to core 1 and
+// as `bin/rat-memcached` runs it: node with the launcher's flags) and the reference memcached. Each server is pinned to core 1 and
 // the bench process to core 0 when `taskset` exists and there are two cores, so the generator
 // and the server never steal each other's cycles. Only loopback addresses are ever used.
 
@@ -21,6 +21,15 @@ const START_TIMEOUT_MS = 15_000;
  * to profile it under the bench's own load, or '--trace-gc' (its stdout goes to the bench's stderr).
  */
 const RAT_NODE_FLAGS = (process.env.RAT_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+/** The node flags of the launcher's `#!/usr/bin/env -S node ...` line: the server runs as it ships. */
+const RAT_SHEBANG_FLAGS = existsSync(RAT_BIN) ? shebangFlags(readFileSync(RAT_BIN, 'utf8')) : [];
+
+function shebangFlags(source) {
+  const first = source.slice(0, source.indexOf('\n'));
+  const m = /^#!\/usr\/bin\/env -S node((?: --[\w=-]+)*)$/.exec(first);
+  if (m === null) throw new Error(`${RAT_BIN}: unexpected first line ${JSON.stringify(first)}`);
+  return m[1].split(' ').filter((flag) => flag !== '');
+}
 
 export const canPin = existsSync(TASKSET) && os.availableParallelism() >= 2;
 
@@ -66,6 +75,7 @@ export async function startServer(target, opts) {
       if (!existsSync(RAT_BIN)) throw new Error(`${RAT_BIN} not found: run npm run build first`);
       argv = [
         process.execPath,
+        ...RAT_SHEBANG_FLAGS,
         ...RAT_NODE_FLAGS,
         RAT_BIN,
         '--port',

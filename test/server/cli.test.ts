@@ -3,7 +3,7 @@
 // Runs the compiled bin (npm test builds first).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,10 +34,12 @@ interface Started {
   logs: Array<Record<string, unknown>>;
 }
 
-function start(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir(), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** `direct`: exec the launcher itself, so its `#!/usr/bin/env -S node ...` line picks the flags. */
+function start(args: string[], direct = false): Promise<Started> {
+  const argv = [BIN, '--port', '0', '--data-dir', dataDir(), ...args];
+  const child = direct
+    ? spawn(BIN, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const logs: Array<Record<string, unknown>> = [];
   return new Promise((resolve, reject) => {
@@ -98,6 +100,19 @@ describe('rat-memcached executable', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it("run as itself, runs node with the launcher's V8 flags and serves", async () => {
+    const { child, port } = await start(['--no-l2'], true);
+    // env execs node in place: the pid is node's, and its argv carries the flags.
+    const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv).toEqual(expect.arrayContaining(['--v8-pool-size=1', '--single-threaded-gc', BIN]));
+    const client = await RawClient.connect('127.0.0.1', port);
+    await client.send('set k 0 0 1\r\nv\r\nget k\r\n');
+    expect((await client.readUntil('END\r\n')).data.toString()).toBe('STORED\r\nVALUE k 0 1\r\nv\r\nEND\r\n');
+    await client.close();
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).toBe(0);
   });
 
   it('prints its version', () => {

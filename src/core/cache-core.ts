@@ -103,7 +103,7 @@ export class CacheCore {
 
   #isLive(cas: number, exptime: number): boolean {
     const now = this.#nowSeconds();
-    if (this.#pendingFlushAt !== 0 && this.#pendingFlushAt <= now) this.#applyFlush();
+    this.#applyDueFlush(now);
     return cas >= this.#flushedBelowCas && !isExpired(exptime, now);
   }
 
@@ -153,7 +153,7 @@ export class CacheCore {
    */
   tickExpiry(): void {
     const now = this.#nowSeconds();
-    if (this.#pendingFlushAt !== 0 && this.#pendingFlushAt <= now) this.#applyFlush();
+    this.#applyDueFlush(now);
     this.reclaimExpired();
     if (this.#expiry.sweeping) this.sweepFlushed();
     this.#l2?.reclaimer.tick(now);
@@ -196,7 +196,7 @@ export class CacheCore {
   }
 
   #lookupAt(buf: Buffer, start: number, end: number, now: number, countMiss: boolean): number {
-    if (this.#pendingFlushAt !== 0 && this.#pendingFlushAt <= now) this.#applyFlush();
+    this.#applyDueFlush(now);
     const memory = this.#memory;
     const slot = memory.findAt(buf, start, end);
     if (slot < 0) return -1;
@@ -358,7 +358,11 @@ export class CacheCore {
     const memory = this.#memory;
     const stats = this.stats;
     stats.cmdSet++;
-    const existing = this.#lookup(key, now, false);
+    // A set replaces whatever is there, live or not, and put() finds the old
+    // item itself: looking it up here too was a second hash and chain walk.
+    let existing = -1;
+    if (mode === 'set') this.#applyDueFlush(now);
+    else existing = this.#lookup(key, now, false);
     let value = data;
     let storeFlags = flags;
     let storeExptime = absoluteExptime(exptime, now);
@@ -503,6 +507,11 @@ export class CacheCore {
     }
     this.#pendingFlushAt = 0;
     this.#applyFlush();
+  }
+
+  /** A delayed flush_all whose time has come takes effect before anything is read or stored. */
+  #applyDueFlush(now: number): void {
+    if (this.#pendingFlushAt !== 0 && this.#pendingFlushAt <= now) this.#applyFlush();
   }
 
   #applyFlush(): void {

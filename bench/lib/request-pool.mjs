@@ -29,7 +29,7 @@ const CRLF = Buffer.from('\r\n');
 
 /**
  * @param {import('./scenarios.mjs').Scenario} scenario
- * @returns {{ buf: Buffer, offsets: Int32Array, kinds: Uint8Array, keys: Uint8Array, count: number }}
+ * @returns {{ buf: Buffer, offsets: Int32Array, kinds: Uint8Array, keys: Uint8Array, count: number, views: Map<number, Buffer[]> }}
  *   kinds[i] is GET or SET; keys[i] the number of keys a get asks for (0 for a set).
  */
 export function buildPool(scenario, seed = 1) {
@@ -75,5 +75,6 @@ function buildTextPool(scenario, seed) {
     at += req.length;
   }
   offsets[count] = at;
-  return { buf: Buffer.concat(parts, at), offsets, kinds, keys, count };
+  // views: the generator's cache of request runs as Buffers, filled as it sends them.
+  return { buf: Buffer.concat(parts, at), offsets, kinds, keys, count, views: new Map() };
 }

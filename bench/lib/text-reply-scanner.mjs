@@ -19,9 +19,8 @@ export class TextReplyScanner {
   /** VALUE blocks seen so far (the caller diffs it to count hits). */
   values = 0;
 
-  /** Consumes one chunk and returns how many replies it completed. */
-  feed(chunk) {
-    const len = chunk.length;
+  /** Consumes chunk[0, len) and returns how many replies it completed. */
+  feed(chunk, len = chunk.length) {
     let pos = 0;
     let done = 0;
     while (pos < len) {
@@ -33,7 +32,7 @@ export class TextReplyScanner {
       }
       const nl = chunk.indexOf(LF, pos);
       if (nl < 0) {
-        const rest = chunk.subarray(pos);
+        const rest = chunk.subarray(pos, len);
         this.#partial = this.#partial === null ? Buffer.from(rest) : Buffer.concat([this.#partial, rest]);
         break;
       }

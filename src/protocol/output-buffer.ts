@@ -19,6 +19,9 @@ const RETAIN_BYTES = 256 * 1024;
  */
 const SMALL_COPY_BYTES = 32;
 
+/** Views of a chunk's first bytes kept for reuse, at most (see #headViews). */
+const HEAD_VIEWS = 16;
+
 /** Digits of the largest integer below 2^53. */
 export const MAX_DECIMAL_DIGITS = 16;
 
@@ -48,6 +51,15 @@ export class OutputBuffer {
   #end = 0;
   /** Where the batch last handed out by take() began. */
   #takenStart = 0;
+  /**
+   * Views of #bytes[0, length), by length. Answering one request at a time,
+   * every batch starts at 0 (reuseTaken) and has one of a few lengths, so
+   * take() hands out the same view objects again instead of making a typed
+   * array per reply. A view is only a window on bytes the builder no longer
+   * writes, so handing out the same one twice is the same as making two.
+   * Emptied whenever #bytes is replaced.
+   */
+  #headViews = new Map<number, Buffer>();
 
   get length(): number {
     return this.#end - this.#start;
@@ -60,6 +72,7 @@ export class OutputBuffer {
       const grown = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, (length + extra) * 2));
       this.#bytes.copy(grown, 0, this.#start, this.#end);
       this.#bytes = grown;
+      this.#headViews.clear();
       this.#start = 0;
       this.#end = length;
     }
@@ -123,16 +136,27 @@ export class OutputBuffer {
    * socket may hold it as long as it needs.
    */
   take(): Buffer {
-    const out = this.#bytes.subarray(this.#start, this.#end);
+    const out = this.#start === 0 ? this.#headView(this.#end) : this.#bytes.subarray(this.#start, this.#end);
     this.#takenStart = this.#start;
     this.#start = this.#end;
     if (this.#bytes.length > RETAIN_BYTES) {
       this.#bytes = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.#headViews.clear();
       this.#start = 0;
       this.#end = 0;
       this.#takenStart = 0;
     }
     return out;
+  }
+
+  #headView(length: number): Buffer {
+    let view = this.#headViews.get(length);
+    if (view === undefined) {
+      if (this.#headViews.size >= HEAD_VIEWS) this.#headViews.clear();
+      view = this.#bytes.subarray(0, length);
+      this.#headViews.set(length, view);
+    }
+    return view;
   }
 
   /**

@@ -273,6 +273,9 @@ console.log(
   `Medians over rounds. A/B = first target / second target (${ratioNames.join('; ') || 'one target: none'}). CPU = share of one core during the measured window;`,
 );
 console.log('other CPU = everything else that ran on the machine meanwhile (it competes with both).');
+console.log(
+  "round pairs A/B = median (min-max) of the ops/s ratio of each round and the other target's round beside it.",
+);
 for (const r of results) {
   console.log(
     `pre-load ${r.scenario.id} (${r.scenario.keyCount.toLocaleString('en-US')} keys x ${r.scenario.valueBytes} B, one connection): ` +

@@ -56,20 +56,41 @@ export function markdownTable(results) {
     'other CPU',
     'ops/s A/B',
     'p99 A/B',
+    'round pairs A/B',
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of results) {
     const q = ratios(r.targets);
     const ops = q?.opsPerSec ?? null;
     const p99 = q?.p99Us ?? null;
+    const pairs = pairedRatios(r.targets);
+    const pairText =
+      pairs === null ? '' : `${fmtRatio(pairs.median)} (${fmtRatio(pairs.min)}-${fmtRatio(pairs.max)})`;
     r.targets.forEach((t, i) => {
       const s = t.summary;
       lines.push(
-        `| ${i === 0 ? r.scenario.id : ''} | ${t.label} | ${fmtInt(s.opsPerSec)} | ${fmtInt(s.p50Us)} | ${fmtInt(s.p99Us)} | ${fmtInt(s.p999Us)} | ${s.hitRatio === null ? 'n/a' : s.hitRatio.toFixed(3)} | ${fmtPct(s.serverCpu)} | ${fmtPct(s.generatorCpu)} | ${fmtPct(s.otherCpu)} | ${i === 0 ? fmtRatio(ops) : ''} | ${i === 0 ? fmtRatio(p99) : ''} |`,
+        `| ${i === 0 ? r.scenario.id : ''} | ${t.label} | ${fmtInt(s.opsPerSec)} | ${fmtInt(s.p50Us)} | ${fmtInt(s.p99Us)} | ${fmtInt(s.p999Us)} | ${s.hitRatio === null ? 'n/a' : s.hitRatio.toFixed(3)} | ${fmtPct(s.serverCpu)} | ${fmtPct(s.generatorCpu)} | ${fmtPct(s.otherCpu)} | ${i === 0 ? fmtRatio(ops) : ''} | ${i === 0 ? fmtRatio(p99) : ''} | ${i === 0 ? pairText : ''} |`,
       );
     });
   }
   return lines.join('\n');
+}
+
+/**
+ * Throughput ratios of the first target to the second round by round: rounds alternate, so round
+ * r of each ran within seconds of the other, and a machine that slows down for a minute moves
+ * both. Their median and range show how far the ratio of medians can be trusted.
+ * @param {Array<{ rounds?: Array<{ opsPerSec: number }> }>} targets
+ */
+export function pairedRatios(targets) {
+  const [a, b] = targets;
+  if (a?.rounds === undefined || b?.rounds === undefined) return null;
+  const values = [];
+  for (let r = 0; r < Math.min(a.rounds.length, b.rounds.length); r++) {
+    if (b.rounds[r].opsPerSec > 0) values.push(a.rounds[r].opsPerSec / b.rounds[r].opsPerSec);
+  }
+  if (values.length === 0) return null;
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), values };
 }
 
 /** Ratios of the first target to the second, for the JSON file. */
@@ -81,5 +102,6 @@ export function ratios(targets) {
     of: `${a.label}/${b.label}`,
     opsPerSec: div(a.summary.opsPerSec, b.summary.opsPerSec),
     p99Us: div(a.summary.p99Us, b.summary.p99Us),
+    roundPairs: pairedRatios(targets)?.values ?? null,
   };
 }

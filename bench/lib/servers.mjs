@@ -26,7 +26,7 @@ const RAT_SHEBANG_FLAGS = existsSync(RAT_BIN) ? shebangFlags(readFileSync(RAT_BI
 
 function shebangFlags(source) {
   const first = source.slice(0, source.indexOf('\n'));
-  const m = /^#!\/usr\/bin\/env -S node((?: --[\w=-]+)*)$/.exec(first);
+  const m = /^#!\/usr\/bin\/env (?:-S )?node((?: --[\w=-]+)*)$/.exec(first);
   if (m === null) throw new Error(`${RAT_BIN}: unexpected first line ${JSON.stringify(first)}`);
   return m[1].split(' ').filter((flag) => flag !== '');
 }

@@ -29,12 +29,11 @@ import { HOST, readCpuSeconds, readHostBusySeconds } from './servers.mjs';
 import { TextReplyScanner } from './text-reply-scanner.mjs';
 
 const READ_BUFFER_BYTES = 256 * 1024;
+const DRAIN_TIMEOUT_MS = 5_000;
 
 // The layer under net.Socket (what src/server/direct-transport.ts also stands on): a write the
 // kernel takes whole finishes inside writeBuffer, with nothing to clean up afterwards.
-const streamWrap = process.binding('stream_wrap');
-const { WriteWrap, streamBaseState, kLastWriteWasAsync } = streamWrap;
-const DRAIN_TIMEOUT_MS = 5_000;
+const { WriteWrap, streamBaseState, kLastWriteWasAsync } = process.binding('stream_wrap');
 
 function makeScanner(protocol) {
   switch (protocol) {

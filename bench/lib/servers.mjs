@@ -1,7 +1,8 @@
 // Starting, measuring and stopping the servers a bench compares: rat-memcached (our build, run
-// as `bin/rat-memcached` runs it: node with the launcher's flags) and the reference memcached. Each server is pinned to core 1 and
-// the bench process to core 0 when `taskset` exists and there are two cores, so the generator
-// and the server never steal each other's cycles. Only loopback addresses are ever used.
+// as `bin/rat-memcached` runs it: node with the launcher's flags) and the reference memcached.
+// Each server is pinned to core 1 and the bench process to core 0 when `taskset` exists and
+// there are two cores, so the generator and the server never steal each other's cycles. Only
+// loopback addresses are ever used.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

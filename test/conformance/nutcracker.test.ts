@@ -3,7 +3,7 @@
 // client talking to the proxy sees one cache.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,16 +28,19 @@ describe.skipIf(!toolAvailable('conformance/nutcracker', nutcrackerAvailable(), 
     const shards: TestServer[] = [];
     let proxy: ChildProcess | undefined;
     let proxyPort = 0;
+    let confDir: string | undefined;
 
     afterAll(async () => {
       proxy?.kill('SIGKILL');
       await Promise.all(shards.map((shard) => shard.close()));
+      if (confDir !== undefined) rmSync(confDir, { recursive: true, force: true });
     });
 
     beforeAll(async () => {
       shards.push(await startTestServer(), await startTestServer());
       proxyPort = await freePort();
       const dir = mkdtempSync(join(tmpdir(), 'rat-nutcracker-'));
+      confDir = dir;
       const conf = join(dir, 'nutcracker.yml');
       writeFileSync(
         conf,

@@ -3,21 +3,22 @@
 // Runs the compiled bin (npm test builds first).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, useCleanups } from '../helpers/cleanups.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const BIN = fileURLToPath(new URL('../../bin/rat-memcached', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const children: ChildProcess[] = [];
 
-/** Each server gets its own L2 directory, never the repository's ./data. */
+const cleanups = useCleanups();
+
+/** Each server gets its own L2 directory, never the repository's ./data; removed after the test. */
 function dataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'rat-cli-'));
+  return makeTempDir(cleanups, 'rat-cli-');
 }
 
 afterEach(() => {

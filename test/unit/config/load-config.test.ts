@@ -1,16 +1,18 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { SCHEMA_KEYS } from '../../../src/config/schema.js';
 import { ConfigError } from '../../../src/errors.js';
+import { makeTempDir, useCleanups } from '../../helpers/cleanups.js';
 
 const MIB = 1024 * 1024;
 
+const cleanups = useCleanups();
+
 function tomlFile(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rat-config-'));
+  const dir = makeTempDir(cleanups, 'rat-config-');
   const path = join(dir, 'config.toml');
   writeFileSync(path, text);
   return path;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Load benchmark: rat-memcached against the reference memcached (-t 1) in the same run, on the
-// same pre-built request streams, in alternating rounds (A B A B ...), reporting medians and the
+// same pre-built request streams, in alternating rounds (A B, B A, A B ...), reporting medians and the
 // A/B ratio. Servers run on core 1, this generator on core 0 (see lib/servers.mjs); why the
 // generator is our own is explained in lib/load-generator.mjs.
 //
@@ -241,7 +241,10 @@ try {
     for (let i = servers.length - 1; i >= 0; i--) loads[i] = await preload(scenario, servers[i]);
     const perTarget = servers.map(() => []);
     for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < servers.length; i++) {
+      // A B, then B A, and so on: the machine's speed drifts (this VM's by up to 2x within a
+      // minute), and with a fixed order a drift one way would always favour the target run last.
+      for (let k = 0; k < servers.length; k++) {
+        const i = r % 2 === 0 ? k : servers.length - 1 - k;
         const s = servers[i];
         const res = await runContendedRound(s, scenario, pool, r);
         perTarget[i].push(res);

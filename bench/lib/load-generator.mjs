@@ -24,6 +24,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
+import { loadDirectIo } from '../../dist/server/direct-transport.js';
 import { GET } from './request-pool.mjs';
 import { HOST, readCpuSeconds, readHostBusySeconds } from './servers.mjs';
 import { TextReplyScanner } from './text-reply-scanner.mjs';
@@ -31,9 +32,10 @@ import { TextReplyScanner } from './text-reply-scanner.mjs';
 const READ_BUFFER_BYTES = 256 * 1024;
 const DRAIN_TIMEOUT_MS = 5_000;
 
-// The layer under net.Socket (what src/server/direct-transport.ts also stands on): a write the
+// The layer under net.Socket, as the server's direct transport loads it (shape-checked once;
+// null where this Node lacks it, and then the generator writes through net.Socket): a write the
 // kernel takes whole finishes inside writeBuffer, with nothing to clean up afterwards.
-const { WriteWrap, streamBaseState, kLastWriteWasAsync } = process.binding('stream_wrap');
+const io = loadDirectIo();
 
 function makeScanner(protocol) {
   switch (protocol) {
@@ -123,8 +125,11 @@ export async function runRound(opts) {
     let spareRequest = null;
     function writeRaw(data) {
       const handle = socket._handle;
-      if (handle === null) return;
-      const request = spareRequest ?? new WriteWrap();
+      if (io === null || handle === null) {
+        socket.write(data);
+        return;
+      }
+      const request = spareRequest ?? new io.WriteWrap();
       spareRequest = null;
       request.handle = handle;
       const status = handle.writeBuffer(request, data);
@@ -132,7 +137,7 @@ export async function runRound(opts) {
         fail(new Error(`write failed with status ${status}`));
         return;
       }
-      if (streamBaseState[kLastWriteWasAsync] === 0) {
+      if (io.state[io.lastWriteAsyncIndex] === 0) {
         spareRequest = request;
         return;
       }

@@ -63,7 +63,7 @@ export function markdownTable(results) {
     const q = ratios(r.targets);
     const ops = q?.opsPerSec ?? null;
     const p99 = q?.p99Us ?? null;
-    const pairs = pairedRatios(r.targets);
+    const pairs = q?.roundPairs ?? null;
     const pairText =
       pairs === null ? '' : `${fmtRatio(pairs.median)} (${fmtRatio(pairs.min)}-${fmtRatio(pairs.max)})`;
     r.targets.forEach((t, i) => {
@@ -102,6 +102,6 @@ export function ratios(targets) {
     of: `${a.label}/${b.label}`,
     opsPerSec: div(a.summary.opsPerSec, b.summary.opsPerSec),
     p99Us: div(a.summary.p99Us, b.summary.p99Us),
-    roundPairs: pairedRatios(targets)?.values ?? null,
+    roundPairs: pairedRatios(targets),
   };
 }

@@ -24,10 +24,6 @@ export class BloomFilter {
     this.#mask = bits - 1;
   }
 
-  get allocatedBytes(): number {
-    return this.#bits.byteLength;
-  }
-
   /** Keys added so far (with repeats): a hint of how full it is. */
   get added(): number {
     return this.#added;

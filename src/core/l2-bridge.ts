@@ -174,14 +174,6 @@ export class L2Bridge {
     return count;
   }
 
-  get bloomBytes(): number {
-    return this.#bloom.allocatedBytes;
-  }
-
-  get cleanKeys(): number {
-    return this.#clean.size;
-  }
-
   /** False only when L2 certainly has no item for key: then an L1 miss is final. */
   mayHold(key: Buffer): boolean {
     return !this.#bloomReady || this.#bloom.mayContain(key);

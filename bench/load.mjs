@@ -6,7 +6,7 @@
 //
 //   node bench/load.mjs [--scenarios s1,s2] [--targets rat,memcached] [--duration 5] [--rounds 3]
 //                       [--warmup 1] [--quick] [--memory 1024] [--eviction lru] [--data-gib 0.125]
-//                       [--connections N] [--depth D] [--busy-retries 1] [--busy-threshold 0.25]
+//                       [--connections N] [--depth D] [--busy-retries 1] [--busy-threshold 0.25] [--help]
 //
 // `--targets memcached,memcached` compares memcached with itself: the ratio should be ~1.0, and
 // how far it strays is the noise floor of the other ratios. A scenario may bring its own targets
@@ -14,7 +14,7 @@
 // 64); `--data-gib` resizes the scenarios sized in GiB (s6: 1, or 0.125 with --quick).
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,21 @@ const { values: args } = parseArgs({
     depth: { type: 'string' },
     'busy-retries': { type: 'string', default: '1' },
     'busy-threshold': { type: 'string', default: '0.25' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (args.help) {
+  // The usage is the header comment's, so the two cannot drift apart.
+  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(1);
+  const header = lines.slice(
+    0,
+    lines.findIndex((line) => !line.startsWith('//')),
+  );
+  console.log(header.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
 
 const durationS = args.quick ? 2 : Number(args.duration);
 const rounds = args.quick ? 1 : Number(args.rounds);
@@ -132,8 +145,9 @@ const stopAll = async () => {
   if (tmpDir !== null) rmSync(tmpDir, { recursive: true, force: true });
   tmpDir = null;
 };
-process.once('SIGINT', () => {
-  stopAll().finally(() => process.exit(130));
+// Interrupted: the servers are killed on exit (lib/servers.mjs); s6's data goes with them.
+process.on('exit', () => {
+  if (tmpDir !== null) rmSync(tmpDir, { recursive: true, force: true });
 });
 
 /** --targets, or the scenario's own list with `{tmp}` pointing into a fresh temporary directory. */

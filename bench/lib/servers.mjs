@@ -34,6 +34,35 @@ function shebangFlags(source) {
 
 export const canPin = existsSync(TASKSET) && os.availableParallelism() >= 2;
 
+/** Servers started and not yet exited: killed when the bench exits, however it exits. */
+const liveServers = new Set();
+let exitHooked = false;
+
+/**
+ * A bench that ends (or is interrupted, or loses its terminal or process group) takes its servers
+ * with it. memcached ignores SIGHUP (it reopens logs), so without this a bench killed with its
+ * process group left its memcached running. SIGKILL because an exit handler cannot wait, and
+ * SIGCONT first for a server stopped while another was measured.
+ */
+function hookExit() {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const child of liveServers) {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    }
+  });
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ]) {
+    // Only where the bench has no handler of its own (which then calls process.exit itself).
+    if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(code));
+  }
+}
+
 /** Pins every thread of this process (V8 and libuv threads included) to core 0. */
 export function pinSelfToCore0() {
   if (!canPin) return false;
@@ -114,7 +143,10 @@ export async function startServer(target, opts) {
   argv.push(...(opts.extraArgs ?? []));
   // taskset execs the server in place, so child.pid is the server's own pid (for /proc reads).
   const cmd = canPin ? [TASKSET, '-c', '1', ...argv] : argv;
+  hookExit();
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  liveServers.add(child);
+  child.once('exit', () => liveServers.delete(child));
   if (target.name === 'rat' && RAT_NODE_FLAGS.length > 0) child.stdout.pipe(process.stderr);
   let stderr = '';
   child.stderr.on('data', (d) => {

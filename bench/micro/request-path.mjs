@@ -26,6 +26,7 @@ const core = createCore(loadConfig({ flags: { memoryBytes: '1024', l2Enabled: fa
 let written = 0;
 const transport = {
   transientChunks: true,
+  fullReadBytes: 64 * 1024,
   remoteAddress: 'bench:0',
   pendingBytes: 0,
   closed: false,

@@ -34,14 +34,6 @@ const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
  * (reqs_per_event). 64 KiB is thousands of small requests.
  */
 const READ_YIELD_BYTES = 64 * 1024;
-/**
- * What libuv reads per call (both transports). It reads a socket again in
- * the same wakeup only after a read that filled this: a shorter chunk ends
- * the burst, so only back-to-back full reads count toward a yield. (Counted
- * across wakeups, a client sending 4 KiB values without pipelining was made
- * to yield every 16 requests: a readStop, a readStart and a loop turn's wait.)
- */
-const LIBUV_READ_BYTES = 64 * 1024;
 /** Rendered-but-unwritten bytes after which we write mid-batch. */
 const BATCH_FLUSH_BYTES = 1024 * 1024;
 const CRLF = Buffer.from('\r\n', 'latin1');
@@ -80,7 +72,7 @@ export class Connection implements TransportSink {
   #waiting = false;
   /** Stopped reading because the L2 write backlog is over its limit. */
   #throttled = false;
-  /** Input of this read burst (see LIBUV_READ_BYTES), and whether a yield is under way. */
+  /** Input of this read burst (see Transport.fullReadBytes), and whether a yield is under way. */
   #readSinceYield = 0;
   #yielding = false;
   readonly #copyInput: boolean;
@@ -120,7 +112,10 @@ export class Connection implements TransportSink {
     }
     this.#flush();
     this.#throttleIfL2Busy();
-    if (length < LIBUV_READ_BYTES) {
+    // Only back-to-back full reads count (see Transport.fullReadBytes): counted
+    // across wakeups, a client sending 4 KiB values without pipelining was made
+    // to yield every 16 requests (a readStop, a readStart and a loop turn's wait).
+    if (length < this.transport.fullReadBytes) {
       this.#readSinceYield = 0;
       return;
     }

@@ -133,6 +133,7 @@ function uvError(operation: string, status: number): ServerError {
 
 export class DirectTransport implements Transport {
   readonly transientChunks = true;
+  readonly fullReadBytes = READ_BUFFER_BYTES;
   readonly #io: DirectIo;
   readonly #handle: TcpHandle;
   #sink: TransportSink | undefined;

@@ -5,8 +5,12 @@
 import type { Socket } from 'node:net';
 import type { Transport, TransportSink } from './transport.js';
 
+/** What libuv suggests, and Node allocates, for each read of a stream. */
+const STREAM_READ_BYTES = 64 * 1024;
+
 export class StreamTransport implements Transport {
   readonly transientChunks = false;
+  readonly fullReadBytes = STREAM_READ_BYTES;
   readonly #socket: Socket;
   #closed = false;
 

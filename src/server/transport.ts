@@ -26,6 +26,12 @@ export interface Transport {
   readonly remoteAddress: string;
   /** Chunks passed to onData are views of memory reused after the call. */
   readonly transientChunks: boolean;
+  /**
+   * The most one read delivers. A chunk this long means more input may
+   * follow in the same wakeup (libuv reads again only after a full read);
+   * a shorter one ends the burst. Connections yield on bursts.
+   */
+  readonly fullReadBytes: number;
   /** Bytes handed to write() that the kernel has not taken yet. */
   readonly pendingBytes: number;
   /** True once end() or destroy() was called or the connection failed. */

@@ -17,6 +17,7 @@ const MIB = 1024 * KIB;
 class RecordingTransport implements Transport {
   readonly remoteAddress = '127.0.0.1:1';
   readonly transientChunks = true;
+  readonly fullReadBytes = 64 * KIB;
   readonly pendingBytes = 0;
   closed = false;
   sink: TransportSink | undefined;

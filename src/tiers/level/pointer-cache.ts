@@ -55,7 +55,7 @@ export class PointerCache {
 
   /** The slot holding a pointer for a key with this hash, or -1. */
   find(hash: number): number {
-    const first = (hash & this.#setMask) * this.#ways;
+    const first = this.#firstSlot(hash);
     const end = first + this.#ways;
     for (let slot = first; slot < end; slot++) {
       if (this.#hashes[slot] === hash && this.#segments[slot] !== EMPTY) return slot;
@@ -80,10 +80,23 @@ export class PointerCache {
   }
 
   setHashed(hash: number, pointer: CachedPointer): void {
-    // The key's own slot first, wherever it is in the set: taking a free way
-    // instead would leave its old pointer there, found first and stale.
-    let slot = this.find(hash);
-    if (slot < 0) slot = this.#freeOrVictim(hash);
+    // The key's own slot wins over a free way before it, wherever it is in
+    // the set: taking the free way would leave its old pointer there, stale.
+    const ways = this.#ways;
+    const first = this.#firstSlot(hash);
+    let slot = -1;
+    for (let way = first; way < first + ways; way++) {
+      if (this.#segments[way] === EMPTY) {
+        if (slot < 0) slot = way;
+      } else if (this.#hashes[way] === hash) {
+        slot = way;
+        break;
+      }
+    }
+    if (slot < 0) {
+      this.#victim = (this.#victim + 1) % ways;
+      slot = first + this.#victim;
+    }
     this.#hashes[slot] = hash;
     this.#segments[slot] = pointer.segment;
     this.#offsets[slot] = pointer.offset;
@@ -100,13 +113,7 @@ export class PointerCache {
     this.#segments.fill(EMPTY);
   }
 
-  #freeOrVictim(hash: number): number {
-    const ways = this.#ways;
-    const first = (hash & this.#setMask) * ways;
-    for (let slot = first; slot < first + ways; slot++) {
-      if (this.#segments[slot] === EMPTY) return slot;
-    }
-    this.#victim = (this.#victim + 1) % ways;
-    return first + this.#victim;
+  #firstSlot(hash: number): number {
+    return (hash & this.#setMask) * this.#ways;
   }
 }

@@ -140,15 +140,16 @@ async function runRoundQuietest(server, scenario, pool, round) {
 
 let servers = [];
 let tmpDir = null;
-const stopAll = async () => {
-  await Promise.all(servers.map((s) => s.stop()));
+function removeTmpDir() {
   if (tmpDir !== null) rmSync(tmpDir, { recursive: true, force: true });
   tmpDir = null;
+}
+const stopAll = async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  removeTmpDir();
 };
 // Interrupted: the servers are killed on exit (lib/servers.mjs); s6's data goes with them.
-process.on('exit', () => {
-  if (tmpDir !== null) rmSync(tmpDir, { recursive: true, force: true });
-});
+process.on('exit', removeTmpDir);
 
 /** --targets, or the scenario's own list with `{tmp}` pointing into a fresh temporary directory. */
 function targetsFor(scenario) {

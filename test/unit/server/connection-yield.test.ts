@@ -2,7 +2,7 @@
 // after a burst of full 64 KiB reads (what libuv delivers while a socket has
 // more), not after any 64 KiB of input spread over many wakeups.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CacheCore } from '../../../src/core/cache-core.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { OutputBuffer } from '../../../src/protocol/output-buffer.js';
@@ -54,12 +54,6 @@ const hooks: ServerHooks = {
   shutdown: () => {},
 };
 
-let connections: RecordingTransport[] = [];
-afterEach(() => {
-  for (const t of connections) t.destroy();
-  connections = [];
-});
-
 function open(): RecordingTransport {
   const transport = new RecordingTransport();
   const memory = new MemoryTier({ maxBytes: 64 * MIB, maxItemSize: MIB, eviction: 'lru' });
@@ -71,7 +65,6 @@ function open(): RecordingTransport {
     onError: () => {},
     onClose: () => {},
   });
-  connections.push(transport);
   return transport;
 }
 

@@ -78,12 +78,16 @@ export function crc32c(bytes: Uint8Array, crc = 0): number {
   return crc32cJs(bytes, crc);
 }
 
-/** The table-driven implementation (exported for tests and the fallback). */
-export function crc32cJs(bytes: Uint8Array, crc = 0): number {
+/**
+ * The table-driven implementation (exported for tests and the fallback), of
+ * bytes[start, end): a record's 26-byte header is checked in place, without
+ * a view of it.
+ */
+export function crc32cJs(bytes: Uint8Array, crc = 0, start = 0, end = bytes.length): number {
   let c = ~crc;
-  let i = 0;
-  const n = bytes.length;
-  const end8 = n - (n & 7);
+  let i = start;
+  const n = end;
+  const end8 = n - ((n - start) & 7);
   while (i < end8) {
     const lo = c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
     const hi = bytes[i + 4]! | (bytes[i + 5]! << 8) | (bytes[i + 6]! << 16) | (bytes[i + 7]! << 24);

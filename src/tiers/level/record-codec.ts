@@ -15,7 +15,7 @@
 // u32 LE uncompressed size, then the block.
 
 import { compress, compressSync, uncompress, uncompressSync } from 'lz4-napi';
-import { crc32c } from './crc32c.js';
+import { crc32c, crc32cJs } from './crc32c.js';
 import { RecordCorruptError } from './level-errors.js';
 
 export interface ItemRecord {
@@ -94,7 +94,7 @@ export async function encodeRecord(item: ItemRecord, options: EncodeOptions): Pr
   out.writeUInt32LE(item.cas >>> 0, 14);
   out.writeUInt32LE(value.length, 18);
   out.writeUInt32LE(crc32c(value), 22);
-  out.writeUInt32LE(crc32c(out.subarray(0, HEADER_CRC_OFFSET)), HEADER_CRC_OFFSET);
+  out.writeUInt32LE(crc32cJs(out, 0, 0, HEADER_CRC_OFFSET), HEADER_CRC_OFFSET);
   payload.copy(out, HEADER_BYTES);
   return out;
 }
@@ -115,7 +115,7 @@ export function decodeRecordHeader(bytes: Buffer): RecordHeader {
     throw corrupt(`record format version ${formatVersion} is not ${FORMAT_VERSION}`, { formatVersion });
   }
   const storedCrc = bytes.readUInt32LE(HEADER_CRC_OFFSET);
-  const actualCrc = crc32c(bytes.subarray(0, HEADER_CRC_OFFSET));
+  const actualCrc = crc32cJs(bytes, 0, 0, HEADER_CRC_OFFSET);
   if (storedCrc !== actualCrc) {
     throw corrupt('record header checksum mismatch', { storedCrc, actualCrc });
   }

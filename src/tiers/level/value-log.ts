@@ -218,7 +218,7 @@ export class ValueLog {
     } catch (cause) {
       throw ioError('value log read failed', cause, { op: 'get', segment });
     }
-    return recordOfEntry(this.#scratch.subarray(0, got), key, recordLength);
+    return recordOfEntry(this.#scratch, got, key, recordLength);
   }
 
   /** readEntrySync on the libuv pool, into a Buffer of its own. */
@@ -237,7 +237,7 @@ export class ValueLog {
       read(open.fd, into, 0, into.length, start, (error, got) => {
         if (--open.reads === 0 && open.dropped) closeQuietly(open.fd);
         if (error !== null) reject(ioError('value log read failed', error, { op: 'get', segment }));
-        else resolve(recordOfEntry(into.subarray(0, got), key, recordLength));
+        else resolve(recordOfEntry(into, got, key, recordLength));
       });
     });
     this.#inFlight.add(done);
@@ -352,13 +352,18 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** The record inside a whole entry read back, if the entry is key's with that record length. */
-function recordOfEntry(entry: Buffer, key: Uint8Array, recordLength: number): Buffer | undefined {
+/** The record inside an entry read back (its first `got` bytes), if the entry is key's with that record length. */
+function recordOfEntry(
+  entry: Buffer,
+  got: number,
+  key: Uint8Array,
+  recordLength: number,
+): Buffer | undefined {
   const recordStart = LOG_ENTRY_HEADER_BYTES + key.length;
-  if (entry.length !== recordStart + recordLength) return undefined;
+  if (got !== recordStart + recordLength) return undefined;
   if (entry.readUInt32LE(0) !== recordLength || entry.readUInt16LE(4) !== key.length) return undefined;
   for (let i = 0; i < key.length; i++) {
     if (entry[LOG_ENTRY_HEADER_BYTES + i] !== key[i]) return undefined;
   }
-  return entry.subarray(recordStart);
+  return entry.subarray(recordStart, got);
 }

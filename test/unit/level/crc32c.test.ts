@@ -39,6 +39,16 @@ describe('crc32c', () => {
     );
   });
 
+  it('checksums a range in place as it would a view of it', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+        const start = a % (bytes.length + 1);
+        const end = start + (b % (bytes.length - start + 1));
+        expect(crc32cJs(bytes, 0, start, end)).toBe(crc32cBitwise(bytes.subarray(start, end)));
+      }),
+    );
+  });
+
   it('loads the native implementation on this platform (else L2 checks values ~4x slower)', () => {
     expect(nativeCrc32c).toBeTypeOf('function');
   });

@@ -5,8 +5,13 @@
 // generator is our own is explained in lib/load-generator.mjs.
 //
 //   node bench/load.mjs [--scenarios s1,s2] [--targets rat,memcached] [--duration 5] [--rounds 3]
-//                       [--warmup 1] [--quick] [--memory 1024] [--eviction lru] [--data-gib 0.125]
-//                       [--connections N] [--depth D] [--busy-retries 1] [--busy-threshold 0.25] [--help]
+//                       [--warmup 1] [--warmup-rounds 1] [--quick] [--memory 1024] [--eviction lru]
+//                       [--data-gib 0.125] [--connections N] [--depth D] [--busy-retries 1]
+//                       [--busy-threshold 0.25] [--help]
+//
+// Each round runs `--warmup` seconds of load before its `--duration` seconds of measurement.
+// Before the measured rounds every target runs `--warmup-rounds` whole rounds that are not
+// counted (none with --quick): the first round after a pre-load is the slowest.
 //
 // `--targets memcached,memcached` compares memcached with itself: the ratio should be ~1.0, and
 // how far it strays is the noise floor of the other ratios. A scenario may bring its own targets
@@ -44,6 +49,7 @@ const { values: args } = parseArgs({
     target: { type: 'string' },
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
+    'warmup-rounds': { type: 'string' },
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     memory: { type: 'string', default: '1024' },
@@ -72,6 +78,8 @@ if (args.help) {
 const durationS = args.quick ? 2 : Number(args.duration);
 const rounds = args.quick ? 1 : Number(args.rounds);
 const warmupS = Number(args.warmup);
+const warmupRounds =
+  args['warmup-rounds'] === undefined ? (args.quick ? 0 : 1) : Number(args['warmup-rounds']);
 const targets = parseTargets(args.target ?? args.targets);
 const dataGiB = args['data-gib'] === undefined ? undefined : Number(args['data-gib']);
 const chosen = args.scenarios.split(',').map((id) => {
@@ -84,8 +92,12 @@ for (const [name, v] of [
   ['duration', durationS],
   ['rounds', rounds],
   ['warmup', warmupS],
+  ['warmup-rounds', warmupRounds],
 ]) {
-  if (!(v >= 0) || (name !== 'warmup' && v === 0)) throw new Error(`--${name} must be a positive number`);
+  if (!(v >= 0) || (!name.startsWith('warmup') && v === 0))
+    throw new Error(`--${name} must be a positive number`);
+  if (name === 'warmup-rounds' && !Number.isInteger(v))
+    throw new Error('--warmup-rounds must be a whole number');
 }
 
 const pinned = pinSelfToCore0();
@@ -254,6 +266,20 @@ try {
     // the core meanwhile), which the hit ratio column shows.
     const loads = new Array(servers.length);
     for (let i = servers.length - 1; i >= 0; i--) loads[i] = await preload(scenario, servers[i]);
+    // Unmeasured rounds first: a server's first round after its pre-load ran 10-25% below its
+    // later ones (rat's s6 rounds 1-2 at 32-41k ops/s, 3-4 at 44-61k, in seven runs of it alone),
+    // and so did the generator's, whoever it was measuring first. Discarded, the table compares
+    // steady states; the JSON keeps them.
+    const warmups = servers.map(() => []);
+    for (let w = 0; w < warmupRounds; w++) {
+      for (let i = 0; i < servers.length; i++) {
+        const res = await runContendedRound(servers[i], scenario, pool, rounds + w);
+        warmups[i].push(res);
+        log(
+          `${scenario.id} warm-up round ${w + 1}/${warmupRounds} ${servers[i].label}: ${Math.round(res.opsPerSec)} ops/s (not counted)`,
+        );
+      }
+    }
     const perTarget = servers.map(() => []);
     for (let r = 0; r < rounds; r++) {
       // A B, then B A, and so on: the machine's speed drifts (this VM's by up to 2x within a
@@ -276,6 +302,7 @@ try {
       ...loads[i],
       summary: summarize(perTarget[i]),
       rounds: perTarget[i],
+      warmupRounds: warmups[i],
     }));
     results.push({ scenario, targets: targetsOut, ratio: ratios(targetsOut) });
     await stopAll();
@@ -288,7 +315,7 @@ console.log(markdownTable(results));
 console.log('');
 const ratioNames = [...new Set(results.map((r) => r.ratio?.of).filter((of) => of !== undefined))];
 console.log(
-  `Medians over rounds. A/B = first target / second target (${ratioNames.join('; ') || 'one target: none'}). CPU = share of one core during the measured window;`,
+  `Medians over ${rounds} measured round(s) per target, after ${warmupRounds} unmeasured warm-up round(s). A/B = first target / second target (${ratioNames.join('; ') || 'one target: none'}). CPU = share of one core during the measured window;`,
 );
 console.log('other CPU = everything else that ran on the machine meanwhile (it competes with both).');
 console.log(
@@ -335,6 +362,7 @@ writeFileSync(
       settings: {
         durationS,
         warmupS,
+        warmupRounds,
         rounds,
         busyRetries,
         busyThreshold,

@@ -372,18 +372,20 @@ export class L2Bridge {
   /**
    * flush_all: every item with a CAS below `flushedBelowCas` is dead. The
    * watermark is persisted (so a restart still refuses them) and L2 is
-   * emptied in the background; reads check the watermark meanwhile.
+   * emptied in the background; reads check the watermark meanwhile. The
+   * clear is queued now, behind the watermark's write, so it drops what was
+   * written before the flush and keeps what is written after it (a newer
+   * item's write when it is evicted; queued once the watermark was written,
+   * the clear dropped those).
    */
   afterFlush(flushedBelowCas: number): void {
     this.#clean.clear();
     for (const entry of this.#reads.values()) entry.dirty = true;
     const store = this.store;
-    void store.store
-      .putAux(FLUSHED_BELOW_CAS, encodeU64(flushedBelowCas))
-      .then(() => store.clear())
-      .catch(() => {
-        // Reads still refuse the flushed records by CAS; the write-error path counts and logs.
-      });
+    const watermark = store.store.putAux(FLUSHED_BELOW_CAS, encodeU64(flushedBelowCas));
+    // Reads still refuse the flushed records by CAS; the write-error path counts and logs.
+    watermark.catch(() => {});
+    store.clear(watermark).catch(() => {});
   }
 
   /**

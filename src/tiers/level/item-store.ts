@@ -185,11 +185,11 @@ export class ItemStore {
     await this.store.flush();
   }
 
-  /** Drops every item (flush_all); aux values stay. */
-  async clear(): Promise<void> {
+  /** Drops every item written before the call (flush_all), once `after` resolves; aux values stay. See LevelStore.clear. */
+  async clear(after?: Promise<unknown>): Promise<void> {
     this.#encoding.clear();
     this.#encodingBytes = 0;
-    await this.store.clear();
+    await this.store.clear(after);
   }
 
   async close(): Promise<void> {

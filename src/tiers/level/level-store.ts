@@ -446,12 +446,25 @@ export class LevelStore {
     return this.#reclaimAfter !== undefined;
   }
 
-  /** Drops every record and every write queued so far (clear_on_startup, flush_all of L2). */
-  async clear(): Promise<void> {
+  /**
+   * Drops every record and every write queued so far (clear_on_startup,
+   * flush_all of L2); writes queued after the call are kept. When `after` is
+   * given, the records go only once it has resolved, and stay if it rejects
+   * (flush_all persists its watermark first). Rejects with `after`'s error.
+   */
+  async clear(after?: Promise<unknown>): Promise<void> {
     this.#assertOpen();
     const dropped = this.#pending;
     this.#pending = new PendingBatch();
     await this.#exclusive(async () => {
+      if (after !== undefined) {
+        try {
+          await after;
+        } catch (error) {
+          dropped.settle();
+          throw error;
+        }
+      }
       this.#meta = await clearDb(this.#db, this.#meta);
       this.#pointers?.clear();
       this.#ledger.clear();

@@ -329,6 +329,34 @@ describe('LevelStore persistence', () => {
     expect(reopened.stats()).toMatchObject({ items: 0, bytes: 0 });
     expect(await reopened.get(key('c'))).toBeUndefined();
   });
+
+  it('clear(after) drops what was written before the call, keeps what came after, and waits for `after`', async () => {
+    const store = await openStore(await tempDir());
+    await store.put(key('old'), rec('old'));
+    store.enqueuePut(key('queued'), rec('queued'));
+    let release: () => void = () => {};
+    const cleared = store.clear(new Promise<void>((resolve) => (release = resolve)));
+    // Queued after the call: kept, committed once the clear has run.
+    const written = store.put(key('new'), rec('new'));
+    expect((await store.get(key('old')))?.toString()).toBe('record:old');
+    release();
+    await cleared;
+    await written;
+    expect(await store.get(key('old'))).toBeUndefined();
+    expect(await store.get(key('queued'))).toBeUndefined();
+    expect((await store.get(key('new')))?.toString()).toBe('record:new');
+    await store.close();
+  });
+
+  it('clear(after) leaves the records where they are when `after` rejects', async () => {
+    const store = await openStore(await tempDir());
+    await store.put(key('kept'), rec('kept'));
+    await expect(store.clear(Promise.reject(new Error('watermark write failed')))).rejects.toThrow(
+      'watermark write failed',
+    );
+    expect((await store.get(key('kept')))?.toString()).toBe('record:kept');
+    await store.close();
+  });
 });
 
 describe('LevelStore against a Map model (property)', () => {

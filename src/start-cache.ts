@@ -102,6 +102,7 @@ export async function createTieredCore(config: Config, clock: Clock, logger: Log
     maxPendingBytes: config.l2MaxPendingBytes,
     readMode: config.l2ReadMode,
     promotion: config.l2Promotion,
+    writeWhenIdle: config.l2WriteWhenIdle,
     reclaimIntervalSeconds: config.l2ReclaimIntervalSeconds,
     onReclaimError: (error) =>
       logger.error({ err: error }, 'L2 expiry reclaim failed; retried next interval'),
@@ -168,6 +169,7 @@ export async function startCache(config: Config, options: StartOptions = {}): Pr
         const l2 = core.l2;
         if (l2 === undefined) return;
         await l2.reclaimer.stop();
+        await l2.stopIdleWrites();
         const startedMs = Date.now();
         const written = l2.persistAll();
         try {

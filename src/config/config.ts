@@ -54,6 +54,8 @@ export interface Config {
   readonly l2Promotion: L2Promotion;
   /** Compact L2's data in the background once a burst of writes has stopped. */
   readonly l2CompactWhenQuiet: boolean;
+  /** Overflow mode: copy L1's items L2 lacks to L2 while no command arrives. */
+  readonly l2WriteWhenIdle: boolean;
   /** RAM for L2's cache of recent pointers (LevelStore's PointerCache); 0 = none. */
   readonly l2PointerCacheBytes: number;
 }

@@ -107,6 +107,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     l2ReadMode: resolve(SCHEMA.l2ReadMode, layers, 'l2ReadMode'),
     l2Promotion: resolve(SCHEMA.l2Promotion, layers, 'l2Promotion'),
     l2CompactWhenQuiet: resolve(SCHEMA.l2CompactWhenQuiet, layers, 'l2CompactWhenQuiet'),
+    l2WriteWhenIdle: resolve(SCHEMA.l2WriteWhenIdle, layers, 'l2WriteWhenIdle'),
     l2PointerCacheBytes: resolve(SCHEMA.l2PointerCacheBytes, layers, 'l2PointerCacheBytes'),
   };
   return Object.freeze(checkConfig(config));

@@ -231,6 +231,11 @@ export const SCHEMA = {
     true,
     'compact L2 in the background a second after a burst of writes (a quarter of L2, at least 64 MiB) stops',
   ),
+  l2WriteWhenIdle: boolean(
+    'l2.write_when_idle',
+    true,
+    'overflow mode: copy the L1 items L2 lacks to L2 while no command arrives, so evicting them later costs no write',
+  ),
 } as const;
 
 export type SchemaField = keyof typeof SCHEMA;

@@ -108,12 +108,29 @@ export class CacheCore {
   }
 
   /** An L2 hit goes into L1 unchanged: same flags, exptime and CAS. */
-  #promote(key: Buffer, item: ItemRecord): boolean {
+  #promote(key: Buffer, item: ItemRecord): number {
     const now = this.#nowSeconds();
     const slot = this.#memory.put(key, item.value, item.flags, item.exptime, item.cas, now);
-    if (slot < 0) return false;
+    if (slot < 0) return -1;
     this.#expiry.track(slot, item.exptime);
-    return true;
+    return slot;
+  }
+
+  /** Commands served so far: the L2 bridge's idle passes run only while it stands still. */
+  #commandCount(): number {
+    const s = this.stats;
+    return (
+      s.cmdGet +
+      s.cmdSet +
+      s.cmdTouch +
+      s.cmdFlush +
+      s.deleteHits +
+      s.deleteMisses +
+      s.incrHits +
+      s.incrMisses +
+      s.decrHits +
+      s.decrMisses
+    );
   }
 
   /** The L1 miss is not final: L2 may hold key (and L1 has no slot for it at all). */
@@ -147,16 +164,20 @@ export class CacheCore {
   /**
    * One expiry-driver tick (a few times a second): a delayed flush_all whose
    * time has come takes effect, expired L1 items go, one bounded step of the
-   * post-flush sweep runs, and an L2 expiry pass starts when one is due
-   * (asynchronous, never blocks). Work per tick is bounded and proportional
-   * to what expired or was flushed.
+   * post-flush sweep runs, an L2 expiry pass starts when one is due, and so
+   * does an idle pass of L1's items to L2 (both asynchronous, never
+   * blocking). Work per tick is bounded and proportional to what expired or
+   * was flushed.
    */
   tickExpiry(): void {
     const now = this.#nowSeconds();
     this.#applyDueFlush(now);
     this.reclaimExpired();
     if (this.#expiry.sweeping) this.sweepFlushed();
-    this.#l2?.reclaimer.tick(now);
+    const l2 = this.#l2;
+    if (l2 === undefined) return;
+    l2.reclaimer.tick(now);
+    l2.idleTick(this.#commandCount(), () => this.#commandCount());
   }
 
   /** Removes L1 items whose expiry has passed (at most `limit`); returns how many. */

@@ -120,6 +120,7 @@ function tierStats(core: CacheCore): StatLine[] {
     ['l2_corrupt_records', counters?.corruptRecords ?? 0],
     ['l2_promotions', stats?.l2Promotions ?? 0],
     ['l2_demotions', stats?.l2Demotions ?? 0],
+    ['l2_idle_writes', stats?.l2IdleWrites ?? 0],
     ['l2_reads', stats?.l2Reads ?? 0],
     ['l2_sync_reads', stats?.l2SyncReads ?? 0],
     ['l2_slow_sync_reads', stats?.l2SlowSyncReads ?? 0],
@@ -164,6 +165,7 @@ export function settingsStats(source: StatsSource): StatLine[] {
     ['l2_read_mode', config.l2ReadMode],
     ['l2_promotion', config.l2Promotion],
     ['l2_compact_when_quiet', config.l2CompactWhenQuiet ? 'yes' : 'no'],
+    ['l2_write_when_idle', config.l2WriteWhenIdle ? 'yes' : 'no'],
     ['l2_pointer_cache_bytes', config.l2PointerCacheBytes],
   ];
 }

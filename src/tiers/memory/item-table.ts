@@ -38,10 +38,10 @@ export const HASH = 0;
 /** Next slot in the bucket chain or free list, -1 at the end (int32). */
 export const CHAIN_NEXT = 1;
 /**
- * Key length (bits 0-7, at most MAX_KEY_BYTES), the fetched bit (bit 8) and
- * the high 21 bits of the CAS unique (bits 11-31): a key length needs a byte,
- * and a CAS unique (an integer below 2^53) 53 bits, so together they fill
- * 3 words rather than 4.
+ * Key length (bits 0-7, at most MAX_KEY_BYTES), the fetched bit (bit 8), the
+ * clean bit (bit 9) and the high 21 bits of the CAS unique (bits 11-31): a
+ * key length needs a byte, and a CAS unique (an integer below 2^53) 53 bits,
+ * so together they fill 3 words rather than 4.
  */
 export const KEY = 2;
 export const PAGE = 3;
@@ -57,6 +57,13 @@ export const SLOT_WORDS = 10;
 export const KEY_LENGTH_MASK = 0xff;
 /** 1 once the item was read since it was stored (memcached's ITEM_FETCHED), for the *_unfetched stats. */
 const FETCHED_BIT = 0x100;
+/**
+ * 1 while L2 holds this very item (promoted from it, or copied to it while
+ * the server was idle): evicting it then costs no write. Everything that
+ * changes the item clears it: a new item (place, setItem), a new CAS, a new
+ * exptime; L2Bridge clears it after every other change (afterWrite).
+ */
+const CLEAN_BIT = 0x200;
 const CAS_HIGH_SHIFT = 11;
 const CAS_LOW_RANGE = 2 ** 32;
 
@@ -175,7 +182,17 @@ export class ItemTable {
     return (this.words[slot * SLOT_WORDS + KEY]! & FETCHED_BIT) !== 0;
   }
 
-  /** Where a new item is: makes the slot live (keyLength > 0); link() it next. Clears cas and fetched. */
+  clean(slot: number): boolean {
+    return (this.words[slot * SLOT_WORDS + KEY]! & CLEAN_BIT) !== 0;
+  }
+
+  setClean(slot: number, clean: boolean): void {
+    const at = slot * SLOT_WORDS;
+    const word = this.words[at + KEY]!;
+    this.words[at + KEY] = clean ? word | CLEAN_BIT : word & ~CLEAN_BIT;
+  }
+
+  /** Where a new item is: makes the slot live (keyLength > 0); link() it next. Clears cas, fetched and clean. */
   place(slot: number, hash: number, keyLength: number, page: number, chunkOffset: number): void {
     const at = slot * SLOT_WORDS;
     this.words[at + HASH] = hash;
@@ -184,7 +201,7 @@ export class ItemTable {
     this.#u32[at + CHUNK_OFFSET] = chunkOffset;
   }
 
-  /** The rest of a stored item: value, flags, exptime, cas, last access; not fetched yet. */
+  /** The rest of a stored item: value, flags, exptime, cas, last access; not fetched yet, not clean. */
   setItem(
     slot: number,
     valueLength: number,
@@ -202,11 +219,14 @@ export class ItemTable {
     this.#setCas(at, cas, this.words[at + KEY]! & KEY_LENGTH_MASK);
   }
 
+  /** Also clears the clean bit: L2's copy has the old exptime. */
   setExptime(slot: number, exptime: number): void {
-    this.#u32[slot * SLOT_WORDS + EXPTIME] = exptime;
+    const at = slot * SLOT_WORDS;
+    this.#u32[at + EXPTIME] = exptime;
+    this.words[at + KEY] = this.words[at + KEY]! & ~CLEAN_BIT;
   }
 
-  /** An integer below 2^53, like every CAS unique. */
+  /** An integer below 2^53, like every CAS unique. Clears the clean bit. */
   setCas(slot: number, cas: number): void {
     const at = slot * SLOT_WORDS;
     this.#setCas(at, cas, this.words[at + KEY]! & (KEY_LENGTH_MASK | FETCHED_BIT));

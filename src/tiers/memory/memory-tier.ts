@@ -247,6 +247,19 @@ export class MemoryTier {
     return this.#table.fetched(slot);
   }
 
+  /** L2 holds this very item (see ItemTable's clean bit); cleared by any change to it. */
+  isClean(slot: number): boolean {
+    return this.#table.clean(slot);
+  }
+
+  markClean(slot: number): void {
+    this.#table.setClean(slot, true);
+  }
+
+  markDirty(slot: number): void {
+    this.#table.setClean(slot, false);
+  }
+
   keyLength(slot: number): number {
     return this.#table.keyLength(slot);
   }

@@ -1,5 +1,6 @@
 // Model-based property test of CacheCore over a tiny L1 and a real L2: random
-// set/add/cas/append/incr/delete/touch/get/flush_all, compared step by step
+// set/add/cas/append/incr/delete/touch/get/flush_all and idle moments (the
+// expiry tick's pass that copies L1's items to L2), compared step by step
 // with a plain Map. Values of a few KiB in a 2 MiB L1 keep items moving
 // between the tiers all the time; the clock is manual.
 
@@ -11,7 +12,10 @@ import type { FoundItem } from '../../../src/core/outcomes.js';
 import { pushOutOfL1, type ReadPolicy, tieredCore } from './tiered-core.js';
 
 /** Summed over runs, per policy: the test only means something if items really went through L2. */
-const totals = new Map<string, { demotions: number; promotions: number; syncReads: number }>();
+const totals = new Map<
+  string,
+  { demotions: number; promotions: number; syncReads: number; idleWrites: number }
+>();
 
 interface ModelItem {
   value: Buffer;
@@ -87,6 +91,7 @@ const commandArb = fc.oneof(
     arbitrary: fc.record({ op: fc.constant('tick' as const), seconds: fc.integer({ min: 1, max: 8 }) }),
   },
   { weight: 1, arbitrary: fc.constant({ op: 'flush' as const }) },
+  { weight: 2, arbitrary: fc.constant({ op: 'idle' as const }) },
 );
 type Command = typeof commandArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -215,11 +220,23 @@ async function runAgainstModel(
           core.flushAll(0);
           model.clear();
           break;
+        case 'idle':
+          // Two ticks with no command between them: the second starts the pass.
+          core.tickExpiry();
+          core.tickExpiry();
+          await bridge.idlePass;
+          break;
         default:
           command satisfies never;
       }
     }
-    const total = totals.get(policyName(mode, policy)) ?? { demotions: 0, promotions: 0, syncReads: 0 };
+    const total = totals.get(policyName(mode, policy)) ?? {
+      demotions: 0,
+      promotions: 0,
+      syncReads: 0,
+      idleWrites: 0,
+    };
+    total.idleWrites += bridge.stats.l2IdleWrites;
     total.demotions += bridge.stats.l2Demotions;
     total.promotions += bridge.stats.l2Promotions;
     total.syncReads += bridge.stats.l2SyncReads;
@@ -248,6 +265,7 @@ describe('CacheCore over L1 + L2 against a Map model', () => {
       // Typical runs: ~500 demotions, 60-80 promotions and (sync) 70 reads on the event loop.
       expect(total?.demotions).toBeGreaterThan(50);
       expect(total?.promotions).toBeGreaterThan(20);
+      expect(total?.idleWrites).toBeGreaterThan(50);
       if (policy.readMode === 'sync') expect(total?.syncReads).toBeGreaterThan(20);
       else expect(total?.syncReads).toBe(0);
       console.info(`[l2-model] ${name}: ${JSON.stringify(total)}`);

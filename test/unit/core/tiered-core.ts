@@ -21,6 +21,8 @@ afterAll(() => {
 export interface ReadPolicy {
   readonly readMode: L2ReadMode;
   readonly promotion: L2Promotion;
+  /** L2Bridge's idle passes (default on). */
+  readonly writeWhenIdle?: boolean;
 }
 
 export async function tieredCore(

@@ -56,7 +56,7 @@ export class L2Stats {
   l2Misses = 0;
   l2Promotions = 0;
   l2Demotions = 0;
-  /** L1 items copied to L2 by an idle pass (idleTick). */
+  /** L1 items an idle pass (idleTick) copied to L2, counted once their batch landed. */
   l2IdleWrites = 0;
   /** Requests that waited for an L2 read. */
   l2Reads = 0;
@@ -507,7 +507,6 @@ export class L2Bridge {
         batch.push(slot);
         bytes += key.length + item.value.length;
       }
-      this.stats.l2IdleWrites += batch.length;
       if (batch.length > 0) {
         try {
           await this.store.flush();
@@ -517,6 +516,7 @@ export class L2Bridge {
           this.#mayHoldDirty = true;
           return;
         }
+        this.stats.l2IdleWrites += batch.length;
       } else if (slot < memory.slotCapacity) {
         await new Promise((resolve) => setImmediate(resolve));
       }

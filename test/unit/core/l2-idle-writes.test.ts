@@ -167,6 +167,25 @@ describe('L2 idle writes (overflow mode)', () => {
     }
   });
 
+  it('leaves an item dirty when its batch fails to land, and copies it at the next idle moment', async () => {
+    const { core, store, bridge } = await tieredCore(new ManualClock(), 'overflow', SYNC);
+    try {
+      const [key] = keysOf(1) as [Buffer];
+      core.store('set', key, Buffer.from('v'), 0, 0, 0n);
+      const flush = store.flush.bind(store);
+      store.flush = () => Promise.reject(new Error('disk full'));
+      await idle(core);
+      expect(bridge.stats.l2IdleWrites).toBe(0);
+      expect(core.memory.isClean(core.memory.find(key))).toBe(false);
+      store.flush = flush;
+      await idle(core);
+      expect(bridge.stats.l2IdleWrites).toBe(1);
+      expect(core.memory.isClean(core.memory.find(key))).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('starts no pass once stopped for shutdown', async () => {
     const { core, store, bridge } = await tieredCore(new ManualClock(), 'overflow', SYNC);
     try {

@@ -8,17 +8,15 @@
 // means: parses as `<i>:<seq>:`, i is the key's index, 1 <= seq <= the last
 // seq sent for that key, and the bytes equal versionedValue(i, seq).
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildServer, killHard, killIfRunning, startChildServer } from '../helpers/child-server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
-const BIN = fileURLToPath(new URL('../../bin/rat-memcached', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const KEYS = 6000;
 const KILLS = 20;
@@ -57,40 +55,10 @@ function versionedValue(i: number, seq: number): string {
   return (head + unit.repeat(Math.ceil(length / unit.length))).slice(0, Math.max(length, head.length));
 }
 
-interface Child {
-  readonly child: ChildProcess;
-  readonly port: number;
-}
-
-function startChild(dir: string): Promise<Child> {
-  const child = spawn(
-    process.execPath,
-    [BIN, '--port', '0', '-m', '2', '--data-dir', dir, '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+function startChild(dir: string): Promise<ChildServer> {
+  return startChildServer(['-m', '2', '--data-dir', dir], (child) =>
+    cleanups.push(() => killIfRunning(child)),
   );
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code, signal) =>
-      reject(new Error(`server exited before listening (${code ?? signal}): ${stderr.trim()}`)),
-    );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry.msg === 'listening') resolve({ child, port: entry.port as number });
-    });
-  });
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 /**

@@ -5,16 +5,14 @@
 // the pass, items that were never evicted exist only in L1 until a graceful
 // shutdown, and a kill loses them all.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildServer, killHard, killIfRunning, startChildServer } from '../helpers/child-server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
-const BIN = fileURLToPath(new URL('../../bin/rat-memcached', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const KEYS = 300;
 
@@ -27,35 +25,10 @@ beforeAll(() => {
   if (!existsSync(DIST)) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
 });
 
-function startChild(dir: string, extra: string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    [BIN, '--port', '0', '-m', '16', '--data-dir', dir, '--log-level', 'info', ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+function startChild(dir: string, extra: string[] = []): Promise<ChildServer> {
+  return startChildServer(['-m', '16', '--data-dir', dir, ...extra], (child) =>
+    cleanups.push(() => killIfRunning(child)),
   );
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code, signal) =>
-      reject(new Error(`server exited before listening (${code ?? signal}): ${stderr.trim()}`)),
-    );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry.msg === 'listening') resolve({ child, port: entry.port as number });
-    });
-  });
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 const valueFor = (i: number): string =>

@@ -177,7 +177,7 @@ export class CacheCore {
     const l2 = this.#l2;
     if (l2 === undefined) return;
     l2.reclaimer.tick(now);
-    l2.idleTick(this.#commandCount(), () => this.#commandCount());
+    l2.idleTick(() => this.#commandCount());
   }
 
   /** Removes L1 items whose expiry has passed (at most `limit`); returns how many. */

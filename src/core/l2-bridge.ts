@@ -422,45 +422,33 @@ export class L2Bridge {
    */
   demote(slot: number): void {
     if (this.mode === 'write-through') return;
-    const memory = this.#memory;
-    if (memory.isClean(slot)) return;
-    if (!this.#isLive(memory.cas(slot), memory.exptime(slot))) return;
-    const key = Buffer.allocUnsafe(memory.keyLength(slot));
-    memory.copyKey(slot, key, 0);
-    this.#bloom.add(key);
-    this.store.write(key, this.#copyItem(slot));
-    this.stats.l2Demotions++;
+    if (this.#writeOut(slot) >= 0) this.stats.l2Demotions++;
   }
 
   /** Graceful shutdown: every live L1 item L2 does not already hold. */
   persistAll(): number {
     if (this.mode === 'write-through') return 0;
-    const memory = this.#memory;
     let written = 0;
-    memory.forEachSlot((slot) => {
-      if (memory.isClean(slot)) return;
-      if (!this.#isLive(memory.cas(slot), memory.exptime(slot))) return;
-      const key = Buffer.allocUnsafe(memory.keyLength(slot));
-      memory.copyKey(slot, key, 0);
-      this.store.write(key, this.#copyItem(slot));
-      written++;
+    this.#memory.forEachSlot((slot) => {
+      if (this.#writeOut(slot) >= 0) written++;
     });
     return written;
   }
 
   /**
-   * Overflow mode's write-behind, run from CacheCore's expiry tick with its
-   * command count: when no command arrived since the previous tick and L1
-   * was written to since the last pass, a pass copies the L1 items L2 lacks
-   * into L2, in slot order and in batches, marks them clean, and stops as
-   * soon as a command arrives. Evicting them later costs no write. Without
+   * Overflow mode's write-behind, run from CacheCore's expiry tick with a
+   * reader of its command count: when no command arrived since the previous
+   * tick and L1 was written to since the last pass, a pass copies the L1
+   * items L2 lacks into L2, in slot order and in batches, marks them clean,
+   * and stops as soon as a command arrives. Evicting them later costs no write. Without
    * it a load leaves L1 full of items only L1 holds, and the reads after it
    * pay for their eviction: in s6 the load's last 12,400 items were each
    * written out (4 KiB) by the first ~15 s of reads, which ran below the
    * later ones. memcached's extstore flusher likewise writes items to flash
    * in the background. A crash also loses only what was written since.
    */
-  idleTick(commands: number, commandCount: () => number): void {
+  idleTick(commandCount: () => number): void {
+    const commands = commandCount();
     const idle = commands === this.#lastCommands;
     this.#lastCommands = commands;
     if (!idle || !this.#mayHoldDirty || this.#idlePass !== undefined || this.#idleStopped) return;
@@ -495,17 +483,13 @@ export class L2Bridge {
       const batch: number[] = [];
       let bytes = 0;
       for (; slot < end && bytes < IDLE_BATCH_BYTES; slot++) {
-        if (memory.keyLength(slot) === 0 || memory.isClean(slot)) continue;
-        if (!this.#isLive(memory.cas(slot), memory.exptime(slot))) continue;
-        const key = Buffer.allocUnsafe(memory.keyLength(slot));
-        memory.copyKey(slot, key, 0);
-        this.#bloom.add(key);
-        const item = this.#copyItem(slot);
-        this.store.write(key, item);
+        if (memory.keyLength(slot) === 0) continue;
+        const written = this.#writeOut(slot);
+        if (written < 0) continue;
         // Clean from now: the copy is L1's item as it is, and any change to it clears the bit.
         memory.markClean(slot);
         batch.push(slot);
-        bytes += key.length + item.value.length;
+        bytes += written;
       }
       if (batch.length > 0) {
         try {
@@ -522,6 +506,23 @@ export class L2Bridge {
       }
       if (slot >= memory.slotCapacity) return;
     }
+  }
+
+  /**
+   * Queues a copy of the live item in `slot` for L2, unless L2 already holds
+   * it (clean) or it is dead: the key goes into the Bloom filter first. The
+   * bytes queued (key and value), or -1 if nothing was.
+   */
+  #writeOut(slot: number): number {
+    const memory = this.#memory;
+    if (memory.isClean(slot)) return -1;
+    if (!this.#isLive(memory.cas(slot), memory.exptime(slot))) return -1;
+    const key = Buffer.allocUnsafe(memory.keyLength(slot));
+    memory.copyKey(slot, key, 0);
+    this.#bloom.add(key);
+    const item = this.#copyItem(slot);
+    this.store.write(key, item);
+    return key.length + item.value.length;
   }
 
   #copyItem(slot: number): ItemRecord {

@@ -4,7 +4,7 @@
 // A/B ratio. Servers run on core 1, this generator on core 0 (see lib/servers.mjs); why the
 // generator is our own is explained in lib/load-generator.mjs.
 //
-//   node bench/load.mjs [--scenarios s1,s2] [--targets rat,memcached] [--duration 5] [--rounds 3]
+//   node bench/load.mjs [--scenarios s1,s2] [--targets rat,memcached,floor] [--duration 5] [--rounds 3]
 //                       [--warmup 1] [--warmup-rounds 1] [--quick] [--memory 1024] [--eviction lru]
 //                       [--data-gib 0.125] [--connections N] [--depth D] [--busy-retries 1]
 //                       [--busy-threshold 0.25] [--help]

@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 export const HOST = '127.0.0.1';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RAT_BIN = path.join(ROOT, 'bin', 'rat-memcached');
+/** The `floor` target: Node on rat's socket layer with no cache behind it (see the script). */
+const FLOOR_SCRIPT = path.join(ROOT, 'bench', 'floor-responder.mjs');
 const MEMCACHED_BIN = '/usr/bin/memcached';
 const TASKSET = '/usr/bin/taskset';
 const START_TIMEOUT_MS = 15_000;
@@ -74,7 +76,9 @@ export function pinSelfToCore0() {
 export function parseTargets(list) {
   const names = list.split(',').map((s) => s.trim());
   for (const n of names) {
-    if (n !== 'rat' && n !== 'memcached') throw new Error(`unknown target ${n}; use rat or memcached`);
+    if (n !== 'rat' && n !== 'memcached' && n !== 'floor') {
+      throw new Error(`unknown target ${n}; use rat, memcached or floor`);
+    }
   }
   return names.map((name, i) => ({
     name,
@@ -94,7 +98,7 @@ export async function freePort() {
 }
 
 /**
- * @param {{ name: 'rat' | 'memcached', label: string }} target
+ * @param {{ name: 'rat' | 'memcached' | 'floor', label: string }} target
  * @param {{ memoryMiB: number, eviction?: string | undefined, extraArgs?: string[] }} opts
  */
 export async function startServer(target, opts) {
@@ -119,6 +123,10 @@ export async function startServer(target, opts) {
       // memcached without ext_path is the reference, and a bench must not
       // write into the repository's ./data.
       if (!(opts.extraArgs ?? []).includes('--data-dir')) argv.push('--no-l2');
+      break;
+    case 'floor':
+      // The launcher's node flags too, so the floor runs Node as rat does.
+      argv = [process.execPath, ...RAT_SHEBANG_FLAGS, FLOOR_SCRIPT, '--port', String(port), '--host', HOST];
       break;
     case 'memcached':
       argv = [

@@ -17,9 +17,19 @@ export function startChildServer(
   args: string[],
   onSpawn: (child: ChildProcess) => void,
 ): Promise<ChildServer> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--log-level', 'info', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return startListeningScript(BIN, ['--port', '0', '--log-level', 'info', ...args], onSpawn);
+}
+
+/**
+ * Runs `node script ...args` and resolves once it prints a JSON line `{"msg":"listening","port":N}`
+ * (rat's log line; bench/floor-responder.mjs prints the same).
+ */
+export function startListeningScript(
+  script: string,
+  args: string[],
+  onSpawn: (child: ChildProcess) => void,
+): Promise<ChildServer> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   onSpawn(child);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -1,30 +1,25 @@
 // bench/floor-responder.mjs is the load bench's `floor` target: its figures are only a floor if it
 // answers the bench's requests as memcached would, byte for byte, however they are cut.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killIfRunning, startListeningScript } from '../helpers/child-server.js';
 import { endsAt, RawClient, type SplitMode } from '../helpers/raw-client.js';
 
 const SCRIPT = fileURLToPath(new URL('../../bench/floor-responder.mjs', import.meta.url));
 
 let child: ChildProcess | undefined;
 afterEach(() => {
-  child?.kill('SIGKILL');
+  if (child !== undefined) killIfRunning(child);
   child = undefined;
 });
 
-function startFloor(): Promise<number> {
-  const proc = spawn(process.execPath, [SCRIPT, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  child = proc;
-  return new Promise((resolve, reject) => {
-    proc.once('exit', (code, signal) => reject(new Error(`floor exited (${code ?? signal})`)));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === 'listening' && entry.port !== undefined) resolve(entry.port);
-    });
+async function startFloor(): Promise<number> {
+  const server = await startListeningScript(SCRIPT, ['--port', '0'], (spawned) => {
+    child = spawned;
   });
+  return server.port;
 }
 
 describe('floor responder', () => {

@@ -25,6 +25,7 @@ const { acceptDirect, DirectTransport, loadDirectIo } = await import(
   path.join(DIST, 'server/direct-transport.js')
 );
 const { OutputBuffer } = await import(path.join(DIST, 'protocol/output-buffer.js'));
+const { parseI32 } = await import(path.join(DIST, 'protocol/text/numbers.js'));
 
 const { values: args } = parseArgs({
   options: { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' } },
@@ -40,6 +41,7 @@ const END = latin1('END\r\n');
 const STORED = latin1('STORED\r\n');
 const ERROR = latin1('ERROR\r\n');
 const VERSION = latin1('VERSION floor\r\n');
+const EMPTY = Buffer.alloc(0);
 
 /** The value every get answers with; its header suffix (` 0 <length>\r\n`) is made once per size. */
 let value = Buffer.alloc(0);
@@ -80,17 +82,21 @@ function answer(buf, start, end, out) {
       out.writeBytes(END);
       at = newline + 1;
     } else if (tokenIs(buf, at, cmdEnd, 'set')) {
-      // set <key> <flags> <exptime> <bytes> [noreply]: the 4th and 5th tokens after the command.
-      const tokens = [];
+      // set <key> <flags> <exptime> <bytes> [noreply]: the 4th token after the command is the
+      // length, a 5th may be noreply. Walked in place: no token list, no string per request.
+      let tokens = 0;
+      let length = -1;
+      let noreply = false;
       for (let k = cmdEnd; k < lineEnd; ) {
         while (k < lineEnd && buf[k] === SPACE) k++;
         const tokenStart = k;
         while (k < lineEnd && buf[k] !== SPACE) k++;
-        if (k > tokenStart) tokens.push([tokenStart, k]);
+        if (k === tokenStart) break;
+        tokens++;
+        if (tokens === 4) length = parseI32(buf, tokenStart, k) ?? -1;
+        noreply = tokens === 5 && tokenIs(buf, tokenStart, k, 'noreply');
       }
-      const length =
-        tokens.length >= 4 ? Number(buf.toString('latin1', tokens[3][0], tokens[3][1])) : Number.NaN;
-      if (!Number.isInteger(length) || length < 0) {
+      if (length < 0) {
         out.writeBytes(ERROR);
         at = newline + 1;
         continue;
@@ -98,7 +104,6 @@ function answer(buf, start, end, out) {
       const dataEnd = newline + 1 + length + 2;
       if (dataEnd > end) break;
       setValueLength(length);
-      const noreply = tokens.length === 5 && tokenIs(buf, tokens[4][0], tokens[4][1], 'noreply');
       if (!noreply) out.writeBytes(STORED);
       at = dataEnd;
     } else if (tokenIs(buf, at, cmdEnd, 'version')) {
@@ -119,7 +124,7 @@ class FloorConnection {
   #transport;
   #out = new OutputBuffer();
   /** A partial request carried over to the next read (the transport's buffer is reused). */
-  #pending = Buffer.alloc(0);
+  #pending = EMPTY;
 
   constructor(transport) {
     this.#transport = transport;
@@ -134,7 +139,7 @@ class FloorConnection {
       end = buf.length;
     }
     const consumed = answer(buf, 0, end, this.#out);
-    this.#pending = consumed < end ? Buffer.from(buf.subarray(consumed, end)) : Buffer.alloc(0);
+    this.#pending = consumed < end ? Buffer.from(buf.subarray(consumed, end)) : EMPTY;
     const out = this.#out;
     if (out.length > 0 && this.#transport.write(out.take())) out.reuseTaken();
   }

@@ -361,16 +361,50 @@ export class CacheCore {
     casUnique: bigint,
   ): StoreOutcome | Promise<StoreOutcome> {
     if (mode === 'set' || !this.#mayBeInL2(key))
-      return this.#storeL1(mode, key, data, flags, exptime, casUnique);
+      return this.#storeL1(mode, key, 0, key.length, data, 0, data.length, flags, exptime, casUnique);
     return (this.#l2 as L2Bridge).withResident(key, () =>
-      this.#storeL1(mode, key, data, flags, exptime, casUnique),
+      this.#storeL1(mode, key, 0, key.length, data, 0, data.length, flags, exptime, casUnique),
     );
   }
 
+  /**
+   * store() of the key buf[keyStart, keyEnd) and the value buf[valueStart,
+   * valueEnd), for the protocol sessions: where L1 alone answers (every
+   * `set`, and everything without L2) the key and value go from the input to
+   * L1 with no view made of them.
+   */
+  storeAt(
+    mode: StoreMode,
+    buf: Buffer,
+    keyStart: number,
+    keyEnd: number,
+    valueStart: number,
+    valueEnd: number,
+    flags: number,
+    exptime: number,
+    casUnique: bigint,
+  ): StoreOutcome | Promise<StoreOutcome> {
+    if (mode === 'set' || this.#l2 === undefined)
+      return this.#storeL1(mode, buf, keyStart, keyEnd, buf, valueStart, valueEnd, flags, exptime, casUnique);
+    return this.store(
+      mode,
+      buf.subarray(keyStart, keyEnd),
+      buf.subarray(valueStart, valueEnd),
+      flags,
+      exptime,
+      casUnique,
+    );
+  }
+
+  /** The key is keyBuf[keyStart, keyEnd), the data dataBuf[dataStart, dataEnd). */
   #storeL1(
     mode: StoreMode,
-    key: Buffer,
-    data: Buffer,
+    keyBuf: Buffer,
+    keyStart: number,
+    keyEnd: number,
+    dataBuf: Buffer,
+    dataStart: number,
+    dataEnd: number,
     flags: number,
     exptime: number,
     casUnique: bigint,
@@ -383,8 +417,10 @@ export class CacheCore {
     // item itself: looking it up here too was a second hash and chain walk.
     let existing = -1;
     if (mode === 'set') this.#applyDueFlush(now);
-    else existing = this.#lookup(key, now, false);
-    let value = data;
+    else existing = this.#lookupAt(keyBuf, keyStart, keyEnd, now, false);
+    let value = dataBuf;
+    let valueStart = dataStart;
+    let valueEnd = dataEnd;
     let storeFlags = flags;
     let storeExptime = absoluteExptime(exptime, now);
     switch (mode) {
@@ -404,7 +440,10 @@ export class CacheCore {
       case 'prepend': {
         if (existing < 0) return 'not_stored';
         const current = memory.valueView(existing);
+        const data = dataBuf.subarray(dataStart, dataEnd);
         value = mode === 'append' ? Buffer.concat([current, data]) : Buffer.concat([data, current]);
+        valueStart = 0;
+        valueEnd = value.length;
         storeFlags = memory.flags(existing);
         storeExptime = memory.exptime(existing);
         break;
@@ -423,16 +462,27 @@ export class CacheCore {
       default:
         return mode satisfies never;
     }
-    const slot = memory.put(key, value, storeFlags, storeExptime, this.#cas.next, now);
+    const slot = memory.putAt(
+      keyBuf,
+      keyStart,
+      keyEnd,
+      value,
+      valueStart,
+      valueEnd,
+      storeFlags,
+      storeExptime,
+      this.#cas.next,
+      now,
+    );
     if (slot < 0) {
       if (slot === NO_MEMORY) stats.storeNoMemory++;
       else stats.storeTooLarge++;
-      this.#dropAfterFailedSet(mode, key, now);
+      this.#dropAfterFailedSet(mode, keyBuf.subarray(keyStart, keyEnd), now);
       return 'no_memory';
     }
     this.#cas.take();
     this.#expiry.track(slot, storeExptime);
-    this.#l2?.afterWrite(key, slot);
+    this.#l2?.afterWrite(keyBuf.subarray(keyStart, keyEnd), slot);
     stats.totalItems++;
     return 'stored';
   }

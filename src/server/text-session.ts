@@ -156,10 +156,13 @@ export function handleTextRequest(
       return writeRetrieval(core, request, withCas, touchExptime, out, request.keysStart) ?? 'continue';
     }
     case 'storage': {
-      const outcome = core.store(
+      const outcome = core.storeAt(
         request.command,
-        request.key,
-        request.value,
+        request.buf,
+        request.keyStart,
+        request.keyEnd,
+        request.valueStart,
+        request.valueEnd,
         request.flags,
         request.exptime,
         request.casUnique,

@@ -113,11 +113,10 @@ function storage(command: StorageCommand): CommandParser {
     if (casUnique === undefined) return quietError(line, noreply, BAD_FORMAT);
     if (length < 0 || length > INT_MAX - 2) return quietError(line, noreply, BAD_FORMAT);
 
-    const key = line.token(1);
     const itemBytes =
       ITEM_HEADER_BYTES + CAS_BYTES + keyLength + 1 + (flags !== 0 ? FLAGS_BYTES : 0) + length + 2;
     if (itemBytes > limits.maxItemSize) {
-      const request: TextRequest = { type: 'too_large', command, key, noreply };
+      const request: TextRequest = { type: 'too_large', command, key: line.token(1), noreply };
       return { kind: 'request', request, consumed: line.lineBytes, swallow: length + 2 };
     }
 
@@ -128,8 +127,19 @@ function storage(command: StorageCommand): CommandParser {
       // memcached reads exactly length + 2 bytes, then rejects them; what follows is a new command.
       return { kind: 'error', reply: noreply ? '' : 'CLIENT_ERROR bad data chunk', consumed, close: false };
     }
-    const value = buf.subarray(line.next, dataEnd);
-    const request: TextRequest = { type: 'storage', command, key, flags, exptime, value, casUnique, noreply };
+    const request: TextRequest = {
+      type: 'storage',
+      command,
+      buf,
+      keyStart: starts[1]!,
+      keyEnd: ends[1]!,
+      valueStart: line.next,
+      valueEnd: dataEnd,
+      flags,
+      exptime,
+      casUnique,
+      noreply,
+    };
     return { kind: 'request', request, consumed, swallow: 0 };
   };
 }

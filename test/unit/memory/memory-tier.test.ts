@@ -48,6 +48,27 @@ describe('MemoryTier round trips', () => {
     expect(t.itemBytes).toBe(ITEM_HEADER_BYTES + 3 + value.length);
   });
 
+  it('stores a key and a value read in place from larger buffers, on both sides of the copy-loop limit', () => {
+    const t = tier();
+    // A pooled Buffer (byteOffset > 0) and a view into the middle of another: the offsets of
+    // putAt and copyValue are relative to the Buffer, not to its ArrayBuffer.
+    const input = Buffer.alloc(64).subarray(17);
+    input.write('junk set k:1 0 0 tail', 'latin1');
+    for (const length of [0, 1, 63, 64, 65, 4096, 100_000]) {
+      const value = Buffer.alloc(length);
+      for (let i = 0; i < length; i++) value[i] = (i * 31 + length) & 0xff;
+      const framed = Buffer.concat([Buffer.from('abc'), value, Buffer.from('\r\n')]).subarray(1);
+      const slot = t.putAt(input, 9, 12, framed, 2, 2 + length, 7, 0, length + 1, NOW);
+      expect(slot, `${length} bytes`).toBeGreaterThanOrEqual(0);
+      expect(t.find(Buffer.from('k:1'))).toBe(slot);
+      expect(storedValue(t, slot).equals(value), `${length} bytes`).toBe(true);
+      const target = Buffer.alloc(length + 20, 0xee).subarray(3);
+      expect(t.copyValue(slot, target, 5)).toBe(length);
+      expect(target.subarray(5, 5 + length).equals(value), `${length} bytes copied out`).toBe(true);
+      expect([target[4], target[5 + length]]).toEqual([0xee, 0xee]);
+    }
+  });
+
   it('stores empty values', () => {
     const t = tier();
     const slot = t.put(Buffer.from('e'), Buffer.alloc(0), 0, 0, 1, NOW);

@@ -8,7 +8,10 @@ import {
   DEFAULT_TEXT_PARSER_LIMITS,
   type TextParseResult,
   type TextParserLimits,
+  type TextRequest,
 } from '../../../src/protocol/text/text-request.js';
+
+type StorageRequest = Extract<TextRequest, { type: 'storage' }>;
 
 export const LIMITS: TextParserLimits = { ...DEFAULT_TEXT_PARSER_LIMITS };
 
@@ -25,11 +28,20 @@ function plainRetrieval(request: RetrievalRequest): Plain {
   return { type: 'retrieval', command: request.command, keys: plain(keys), exptime: request.exptime };
 }
 
+/** A parsed storage request keeps its key and value in the input; made plain it shows them. */
+function plainStorage(request: StorageRequest): Plain {
+  const { buf, keyStart, keyEnd, valueStart, valueEnd, ...fields } = request;
+  return plain({ ...fields, key: buf.subarray(keyStart, keyEnd), value: buf.subarray(valueStart, valueEnd) });
+}
+
 export function plain(value: unknown): Plain {
   if (Buffer.isBuffer(value)) return value.toString('latin1');
   if (Array.isArray(value)) return value.map(plain);
   if (value !== null && typeof value === 'object' && 'keyBuf' in value) {
     return plainRetrieval(value as RetrievalRequest);
+  }
+  if (value !== null && typeof value === 'object' && 'valueStart' in value) {
+    return plainStorage(value as StorageRequest);
   }
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));

@@ -7,9 +7,19 @@ import { describe, expect, it } from 'vitest';
 import { parseTextRequest } from '../../../src/protocol/text/text-parser.js';
 import type { TextParserLimits, TextRequest } from '../../../src/protocol/text/text-request.js';
 
-/** What the generator builds: a parsed request, but with a get-family request's keys listed. */
+/** What the generator builds: a parsed request, but with a get-family request's keys listed and a storage request's key and value as Buffers. */
 type GeneratedRequest =
-  | Exclude<TextRequest, { type: 'retrieval' }>
+  | Exclude<TextRequest, { type: 'retrieval' | 'storage' }>
+  | {
+      type: 'storage';
+      command: Extract<TextRequest, { type: 'storage' }>['command'];
+      key: Buffer;
+      flags: number;
+      exptime: number;
+      value: Buffer;
+      casUnique: bigint;
+      noreply: boolean;
+    }
   | {
       type: 'retrieval';
       command: Extract<TextRequest, { type: 'retrieval' }>['command'];

@@ -10,8 +10,34 @@ export interface Clock {
   nowMs(): number;
 }
 
+/**
+ * How often systemClock's seconds are re-read. Expiry counts whole seconds,
+ * and memcached's own clock ticks once a second (clock_handler), so a tenth
+ * of a second late is well inside what a client can tell.
+ */
+const SECONDS_REFRESH_MS = 100;
+let cachedSeconds = 0;
+let secondsTimer: NodeJS.Timeout | undefined;
+
+function readSeconds(): void {
+  cachedSeconds = Math.floor(Date.now() / 1000);
+}
+
+/**
+ * The real clock. nowSeconds() is read once per request batch, and
+ * Date.now() cost ~45 ns a call (bench/micro), ~0.5% of a small get; so it
+ * returns a value an unref'd timer refreshes instead. A blocked event loop
+ * holds it back, as it holds memcached's timer event back.
+ */
 export const systemClock: Clock = {
-  nowSeconds: () => Math.floor(Date.now() / 1000),
+  nowSeconds: () => {
+    if (secondsTimer === undefined) {
+      readSeconds();
+      secondsTimer = setInterval(readSeconds, SECONDS_REFRESH_MS);
+      secondsTimer.unref();
+    }
+    return cachedSeconds;
+  },
   nowMs: () => Date.now(),
 };
 

@@ -23,7 +23,7 @@ export type TextRequest =
     }
   /**
    * The key is buf[keyStart, keyEnd) and the value buf[valueStart, valueEnd): both stay in the
-   * input (copy them to keep them), since two Buffer views per set cost ~15% of an in-process set.
+   * input (copy them to keep them): two Buffer views were ~13% of an in-process set (MemoryTier.putAt).
    * `casUnique` is 0n unless `cas`.
    */
   | {

@@ -74,24 +74,8 @@ const MAX_RESERVED_SLOTS = 2 ** 24;
  */
 const SMALL_COPY_BYTES = 64;
 
-/**
- * source[start, start + length) to target[at...]. Above SMALL_COPY_BYTES one
- * view is unavoidable (TypedArray#set copies whole arrays only); made from
- * the ArrayBuffer directly it costs a third of Buffer#subarray, which reads
- * `.buffer` through a C++ getter and constructs a Buffer subclass (a 4 KiB
- * copy: 80 ns against Buffer#copy's 137, bench/micro).
- */
-function copyBytes(
-  source: Uint8Array,
-  start: number,
-  length: number,
-  target: Uint8Array,
-  at: number,
-): number {
-  if (length > SMALL_COPY_BYTES) {
-    target.set(new Uint8Array(source.buffer, source.byteOffset + start, length), at);
-    return length;
-  }
+function copyBytes(source: Buffer, start: number, length: number, target: Buffer, at: number): number {
+  if (length > SMALL_COPY_BYTES) return source.copy(target, at, start, start + length);
   for (let i = 0; i < length; i++) target[at + i] = source[start + i]!;
   return length;
 }
@@ -214,8 +198,9 @@ export class MemoryTier {
   /**
    * put() of the key keyBuf[keyStart, keyEnd) and the value
    * valueBuf[valueStart, valueEnd), without views of them: a set's key and
-   * value are still in the connection's input, and two Buffer views cost
-   * ~15% of an in-process set (bench/micro/request-path.mjs, perf).
+   * value are still in the connection's input, and their two Buffer views
+   * (~37 ns each, bench/micro/buffer-views.mjs) were ~13% of an in-process
+   * 32 B set (perf of bench/micro/request-path.mjs's set).
    */
   putAt(
     keyBuf: Buffer,

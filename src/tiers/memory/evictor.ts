@@ -21,6 +21,12 @@ export interface Evictor {
   /** Makes room for slots [0, slotCapacity); never shrinks. */
   grow(slotCapacity: number): void;
   insert(slot: number, queue: number): void;
+  /**
+   * True when a repeated hit on a slot within the same second may be left out
+   * (MemoryTier.access): the order it would restore is a second's worth of
+   * hits at most. False where every hit counts (frequency, promotion).
+   */
+  readonly coalescesRepeatHits: boolean;
   /** A hit. */
   access(slot: number): void;
   remove(slot: number): void;

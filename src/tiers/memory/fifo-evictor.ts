@@ -7,6 +7,7 @@ import { SlotLists } from './slot-lists.js';
 export class FifoEvictor implements Evictor {
   readonly policy: EvictionPolicy = 'fifo';
   readonly bytesPerSlot = SlotLists.bytesPerSlot;
+  readonly coalescesRepeatHits = true;
   #lists: SlotLists;
 
   constructor(queues: number, slotCapacity: number) {

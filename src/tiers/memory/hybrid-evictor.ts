@@ -24,6 +24,8 @@ const PROTECTED_SHARE = 0.8;
 export class HybridEvictor implements Evictor {
   readonly policy: EvictionPolicy = 'hybrid';
   readonly bytesPerSlot = SlotLists.bytesPerSlot + 2 + 1;
+  /** Kept simple: every hit counts, as a hit in probation is what promotes. */
+  readonly coalescesRepeatHits = false;
   /** List id = queue * 2 + segment. */
   #lists: SlotLists;
   #queueOf: Uint16Array;

@@ -20,6 +20,8 @@ const INITIAL_LEVEL = 1;
 export class LfuEvictor implements Evictor {
   readonly policy: EvictionPolicy = 'lfu';
   readonly bytesPerSlot = SlotLists.bytesPerSlot + 2 + 1 + 4;
+  /** Every hit is a count. */
+  readonly coalescesRepeatHits = false;
   /** List id = queue * LEVELS + level. */
   #lists: SlotLists;
   #queueOf: Uint16Array;

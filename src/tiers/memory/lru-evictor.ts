@@ -8,6 +8,7 @@ import { SlotLists } from './slot-lists.js';
 export class LruEvictor implements Evictor {
   readonly policy: EvictionPolicy = 'lru';
   readonly bytesPerSlot = SlotLists.bytesPerSlot + 2;
+  readonly coalescesRepeatHits = true;
   #lists: SlotLists;
   #queue: Uint16Array;
 

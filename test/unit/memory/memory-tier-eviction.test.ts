@@ -91,6 +91,37 @@ describe('MemoryTier eviction order per policy', () => {
     expect(firstVictimAfterHit('lru', 1)).toEqual([key(1).toString()]);
   });
 
+  /**
+   * Fills the tier, hits key 0, key 1, then key 0 again a second `laterBy` seconds after the
+   * first hits, and stores until both are evicted; returns them in the order they went.
+   */
+  function orderAfterRepeatHit(policy: EvictionPolicy, laterBy: number): string[] {
+    const capacity = capacityOf(policy);
+    const { tier, evicted } = recordingTier({ eviction: policy });
+    for (let i = 0; i < capacity; i++) tier.put(key(i), Buffer.alloc(100), 0, 0, i, NOW);
+    tier.access(tier.find(key(0)), NOW);
+    tier.access(tier.find(key(1)), NOW);
+    tier.access(tier.find(key(0)), NOW + laterBy);
+    const watched = [key(0).toString(), key(1).toString()];
+    for (let i = capacity; evicted.filter((k) => watched.includes(k)).length < 2; i++) {
+      tier.put(key(i), Buffer.alloc(100), 0, 0, i, NOW + laterBy);
+    }
+    return evicted.filter((k) => watched.includes(k));
+  }
+
+  it('lru moves a slot hit again in the same second no further, as memcached relinks at most once a minute', () => {
+    expect(orderAfterRepeatHit('lru', 0)).toEqual([key(0).toString(), key(1).toString()]);
+  });
+
+  it('lru moves a slot hit again in a later second to the end again', () => {
+    expect(orderAfterRepeatHit('lru', 1)).toEqual([key(1).toString(), key(0).toString()]);
+  });
+
+  it('lfu counts every hit, in the same second too', () => {
+    // Two hits against one: key 1 goes first whenever the hits happened.
+    expect(orderAfterRepeatHit('lfu', 0)).toEqual([key(1).toString(), key(0).toString()]);
+  });
+
   it('fifo evicts the first stored even if it was hit', () => {
     expect(firstVictimAfterHit('fifo', 1)).toEqual([key(0).toString()]);
   });

@@ -25,9 +25,10 @@ function readSeconds(): void {
 
 /**
  * The real clock. nowSeconds() is read once per request batch, and
- * Date.now() cost ~45 ns a call (bench/micro), ~0.5% of a small get; so it
- * returns a value an unref'd timer refreshes instead. A blocked event loop
- * holds it back, as it holds memcached's timer event back.
+ * Date.now() costs ~50 ns a call (bench/micro/buffer-views.mjs), ~0.5% of a
+ * small get under load; so it returns a value an unref'd timer refreshes
+ * instead. A blocked event loop holds it back, as it holds memcached's timer
+ * event back.
  */
 export const systemClock: Clock = {
   nowSeconds: () => {

@@ -232,11 +232,18 @@ export class ItemTable {
     this.#setCas(at, cas, this.words[at + KEY]! & (KEY_LENGTH_MASK | FETCHED_BIT));
   }
 
-  /** A read or touch: memcached's ITEM_FETCHED plus the access time. */
-  access(slot: number, nowSeconds: number): void {
+  /**
+   * A read or touch: memcached's ITEM_FETCHED plus the access time. Returns
+   * true when it repeats a read or touch of the same second (see
+   * MemoryTier.access), read from the record it writes anyway.
+   */
+  access(slot: number, nowSeconds: number): boolean {
     const at = slot * SLOT_WORDS;
+    const key = this.words[at + KEY]!;
+    const repeat = (key & FETCHED_BIT) !== 0 && this.#u32[at + LAST_ACCESS] === nowSeconds;
     this.#u32[at + LAST_ACCESS] = nowSeconds;
-    this.words[at + KEY] = this.words[at + KEY]! | FETCHED_BIT;
+    this.words[at + KEY] = key | FETCHED_BIT;
+    return repeat;
   }
 
   /** Raises the capacity; slots keep their numbers. O(1) within the reserve, a copy beyond it. */

@@ -275,12 +275,9 @@ export class MemoryTier {
    * segmented LRU only flags it.
    */
   access(slot: number, nowSeconds: number): void {
-    const table = this.#table;
+    const repeat = this.#table.access(slot, nowSeconds);
     const evictor = this.#evictor;
-    if (!evictor.coalescesRepeatHits || !table.fetched(slot) || table.lastAccess(slot) !== nowSeconds) {
-      evictor.access(slot);
-    }
-    table.access(slot, nowSeconds);
+    if (!repeat || !evictor.coalescesRepeatHits) evictor.access(slot);
   }
 
   /** True once the item was accessed since it was stored (memcached's ITEM_FETCHED). */

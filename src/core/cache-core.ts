@@ -477,7 +477,7 @@ export class CacheCore {
     if (slot < 0) {
       if (slot === NO_MEMORY) stats.storeNoMemory++;
       else stats.storeTooLarge++;
-      this.#dropAfterFailedSet(mode, keyBuf.subarray(keyStart, keyEnd), now);
+      this.#dropAfterFailedSet(mode, keyBuf, keyStart, keyEnd, now);
       return 'no_memory';
     }
     this.#cas.take();
@@ -491,15 +491,15 @@ export class CacheCore {
   refuseTooLarge(mode: StoreMode, key: Buffer): void {
     this.stats.cmdSet++;
     this.stats.storeTooLarge++;
-    this.#dropAfterFailedSet(mode, key, this.#nowSeconds());
+    this.#dropAfterFailedSet(mode, key, 0, key.length, this.#nowSeconds());
   }
 
   /** memcached: a failed `set` must not leave the previous value readable. */
-  #dropAfterFailedSet(mode: StoreMode, key: Buffer, now: number): void {
+  #dropAfterFailedSet(mode: StoreMode, keyBuf: Buffer, keyStart: number, keyEnd: number, now: number): void {
     if (mode !== 'set') return;
-    const slot = this.#lookup(key, now, false);
+    const slot = this.#lookupAt(keyBuf, keyStart, keyEnd, now, false);
     if (slot >= 0) this.#memory.remove(slot);
-    this.#l2?.afterDelete(key);
+    this.#l2?.afterDelete(keyBuf.subarray(keyStart, keyEnd));
   }
 
   delete(key: Buffer): boolean | Promise<boolean> {

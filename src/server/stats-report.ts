@@ -115,6 +115,7 @@ function tierStats(core: CacheCore): StatLine[] {
     ['l2_evictions', store?.evictions ?? 0],
     ['l2_expired', store?.expiredReclaimed ?? 0],
     ['l2_write_errors', store?.writeErrors ?? 0],
+    ['l2_reopens', store?.reopens ?? 0],
     ['l2_writes_dropped', counters?.writesDropped ?? 0],
     ['l2_read_errors', counters?.readErrors ?? 0],
     ['l2_corrupt_records', counters?.corruptRecords ?? 0],

@@ -39,7 +39,17 @@
 // log replay yields records and totals from the same instant. Nothing needs
 // recounting on open; writes are not fsynced, so a machine crash may lose the
 // last few batches, which is fine for a cache.
+//
+// A failed LevelDB write (a full disk, an I/O error) may have left a torn
+// record at the end of LevelDB's log. LevelDB appends the next batch behind
+// it anyway, and its next open drops the torn record and everything after it:
+// every batch acknowledged since. So after a failed write the handle is
+// reopened (recovery cuts the torn tail and starts a new log) before anything
+// else is written, and meta, the ledger and the pointer cache are read anew.
+// Until the disk has room for that recovery, writes fail without touching
+// LevelDB, and reads go on from the handle as it is.
 
+import { statfsSync } from 'node:fs';
 import { keyHash } from '../memory/key-hash.js';
 import { LevelIoError, LevelOpenError } from './level-errors.js';
 import {
@@ -61,7 +71,7 @@ import {
   type StoreMeta,
   segmentOfKey,
 } from './level-keys.js';
-import { type LevelDb, openLevelDb } from './open-level-db.js';
+import { type LevelDb, type LevelDbOptions, openLevelDb, reopenLevelDb } from './open-level-db.js';
 import { PointerCache } from './pointer-cache.js';
 import { type SegmentChange, SegmentLedger } from './segment-ledger.js';
 import {
@@ -124,6 +134,8 @@ export interface LevelStoreStats {
   segmentMoveFailures: number;
   /** getSync answers found through the pointer cache, without a LevelDB lookup. */
   pointerCacheHits: number;
+  /** Times the LevelDB handle was reopened after a failed write. */
+  reopens: number;
 }
 
 class PendingBatch {
@@ -179,11 +191,21 @@ const MOVE_CHUNK_ENTRIES = 256;
 /** How long writes must have stopped before a compaction starts. */
 export const COMPACT_QUIET_MS = 1000;
 
+/** LevelDB's write buffer when none is set (its memtable, which a reopen writes out as a table). */
+const LEVELDB_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export const DEFAULT_FLUSH_INTERVAL_MS = 5;
 export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
 
 export class LevelStore {
   readonly #db: LevelDb;
+  readonly #dir: string;
+  readonly #dbOptions: LevelDbOptions;
+  /** A LevelDB write failed: reopen before the next one (see the top of the file). */
+  #mustReopen = false;
+  #reopens = 0;
+  /** Free bytes the disk needs before a reopen is tried: recovery's table, a batch, slack. */
+  readonly #reopenHeadroom: number;
   readonly #maxBytes: number;
   readonly #flushIntervalMs: number;
   readonly #batchMaxBytes: number;
@@ -215,7 +237,8 @@ export class LevelStore {
   #compactions = 0;
   #compactionFailures = 0;
   readonly #log: ValueLog;
-  readonly #ledger: SegmentLedger;
+  /** Replaced, not changed, when a reopen reads it back from LevelDB. */
+  #ledger: SegmentLedger;
   readonly #segmentBytes: number;
   /** The segment new entries go to; undefined until the first write after open or clear. */
   #head: number | undefined;
@@ -237,12 +260,16 @@ export class LevelStore {
 
   private constructor(
     db: LevelDb,
+    dir: string,
+    dbOptions: LevelDbOptions,
     meta: StoreMeta,
     log: ValueLog,
     ledger: SegmentLedger,
     options: LevelStoreOptions,
   ) {
     this.#db = db;
+    this.#dir = dir;
+    this.#dbOptions = dbOptions;
     this.#meta = meta;
     this.#log = log;
     this.#ledger = ledger;
@@ -258,22 +285,25 @@ export class LevelStore {
     this.#onWriteError = options.onWriteError;
     this.#onWriteOk = options.onWriteOk;
     this.#compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
+    this.#reopenHeadroom =
+      (options.writeBufferBytes ?? LEVELDB_WRITE_BUFFER_BYTES) + this.#batchMaxBytes + 1024 * 1024;
   }
 
   static async open(dir: string, options: LevelStoreOptions): Promise<LevelStore> {
     if (!(options.maxBytes > 0)) throw new RangeError(`maxBytes must be positive, got ${options.maxBytes}`);
-    const db = await openLevelDb(dir, {
+    const dbOptions: LevelDbOptions = {
       createIfMissing: options.createIfMissing ?? true,
       ...(options.cacheSizeBytes === undefined ? {} : { cacheSizeBytes: options.cacheSizeBytes }),
       ...(options.writeBufferBytes === undefined ? {} : { writeBufferBytes: options.writeBufferBytes }),
-    });
+    };
+    const db = await openLevelDb(dir, dbOptions);
     try {
       // Meta first: clearOnOpen must never wipe a LevelDB that is not ours.
       let meta = await readMeta(db, dir, options.clearOnOpen === true);
       if (options.clearOnOpen === true) meta = await clearDb(db, meta);
       const ledger = new SegmentLedger(await readSegments(db));
       const log = ValueLog.open(dir, ledger.ids());
-      return new LevelStore(db, meta, log, ledger, options);
+      return new LevelStore(db, dir, dbOptions, meta, log, ledger, options);
     } catch (error) {
       await db.close();
       if (error instanceof LevelOpenError) throw error;
@@ -308,6 +338,7 @@ export class LevelStore {
       segmentMoves: this.#segmentMoves,
       segmentMoveFailures: this.#segmentMoveFailures,
       pointerCacheHits: this.#pointerCacheHits,
+      reopens: this.#reopens,
     };
   }
 
@@ -429,6 +460,7 @@ export class LevelStore {
   async reclaimExpired(nowSeconds: number, limit: number): Promise<number> {
     this.#assertOpen();
     return this.#exclusive(async () => {
+      await this.#reopenIfNeeded();
       const segments = this.#ledger.change();
       const plan = await planReclaim(this.#db, this.#meta, nowSeconds, limit, segments, this.#reclaimAfter);
       this.#reclaimAfter = plan.resumeAfter;
@@ -465,7 +497,8 @@ export class LevelStore {
           throw error;
         }
       }
-      this.#meta = await clearDb(this.#db, this.#meta);
+      await this.#reopenIfNeeded();
+      this.#meta = await this.#writing(() => clearDb(this.#db, this.#meta));
       this.#pointers?.clear();
       this.#ledger.clear();
       if (this.#moving !== undefined) void this.#moving.entries.return(undefined);
@@ -549,6 +582,7 @@ export class LevelStore {
   async #commitBatch(batch: PendingBatch): Promise<void> {
     let error: LevelIoError | undefined;
     try {
+      await this.#reopenIfNeeded();
       const appended = this.#logBatch();
       const segments = this.#ledger.change();
       const writes = await planWrites(this.#db, this.#meta, batch.writes, appended, segments);
@@ -643,6 +677,7 @@ export class LevelStore {
       this.#moveQueued = false;
       if (this.#closed || this.#moving === undefined) return;
       try {
+        await this.#reopenIfNeeded();
         await this.#moveChunk(this.#moving);
       } catch {
         // Nothing committed for the chunk that failed; a later batch starts the move again.
@@ -725,7 +760,9 @@ export class LevelStore {
           this.#compactions++;
         },
         () => {
-          // LevelDB's own compactions carry on; the next burst tries again.
+          // LevelDB's own compactions carry on; the next burst tries again. If
+          // the failure left LevelDB refusing writes, the first refused write
+          // has the handle reopened (#writing).
           this.#compactionFailures++;
         },
       )
@@ -746,7 +783,10 @@ export class LevelStore {
    */
   putAux(name: string, value: Buffer): Promise<void> {
     this.#assertOpen();
-    return this.#exclusive(() => this.#db.put(auxKey(name), value));
+    return this.#exclusive(async () => {
+      await this.#reopenIfNeeded();
+      await this.#writing(() => this.#db.put(auxKey(name), value));
+    });
   }
 
   /** Calls fn with every stored key (not pending writes), in key order; for start-up indexes. */
@@ -778,7 +818,7 @@ export class LevelStore {
       await this.#log.append(appended);
     }
     const batch = ops.concat(segments.ops(), [{ type: 'put', key: META_KEY, value: encodeMeta(meta) }]);
-    await this.#db.batch(batch);
+    await this.#writing(() => this.#db.batch(batch));
     this.#meta = meta;
     this.#ledger.apply(segments);
     // In the batch's own continuation. Until here a read may find LevelDB
@@ -795,6 +835,44 @@ export class LevelStore {
       if (pointer === undefined) cache.forget(key);
       else cache.set(key, pointer);
     }
+  }
+
+  /** Runs a LevelDB write; when it fails, the handle is reopened before the next one. */
+  async #writing<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      this.#mustReopen = true;
+      throw error;
+    }
+  }
+
+  /**
+   * After a failed write: reopens the handle, so LevelDB's recovery cuts a
+   * torn record off its log before anything is written behind it, and reads
+   * back what the DB now holds (the failed batch may have landed whole).
+   * Runs in an exclusive task, before it plans. Throws while the disk lacks
+   * room for the recovery, before closing anything, so reads go on; if the
+   * open itself fails, the handle stays closed (reads fail, as misses) until
+   * the next write tries again.
+   */
+  async #reopenIfNeeded(): Promise<void> {
+    if (!this.#mustReopen) return;
+    const free = freeBytes(this.#dir);
+    if (free < this.#reopenHeadroom) {
+      throw new LevelIoError(
+        `L2 is waiting for disk space: ${free} bytes free, ${this.#reopenHeadroom} needed to recover from a failed write`,
+        { op: 'reopen', freeBytes: free, neededBytes: this.#reopenHeadroom },
+      );
+    }
+    // LevelDB cannot close under a compaction; and a failed one may have left it refusing writes.
+    await this.#compacting;
+    await reopenLevelDb(this.#db, this.#dir, this.#dbOptions);
+    this.#meta = await readMeta(this.#db, this.#dir, false);
+    this.#ledger = new SegmentLedger(await readSegments(this.#db));
+    this.#pointers?.clear();
+    this.#mustReopen = false;
+    this.#reopens++;
   }
 
   #exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -862,6 +940,16 @@ async function readSegments(db: LevelDb): Promise<Array<[number, SegmentUsage]>>
     if (usage !== undefined) segments.push([segmentOfKey(key), usage]);
   }
   return segments;
+}
+
+/** What the filesystem holding dir has free for us; 0 when it cannot tell. */
+function freeBytes(dir: string): number {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return 0;
+  }
 }
 
 function closedError(): LevelIoError {

@@ -23,6 +23,22 @@ const LEVELDB_FILE = /^(?:LOCK|LOG|LOG\.old|CURRENT|MANIFEST-\d+|\d+\.(?:log|ldb
 export async function openLevelDb(dir: string, options: LevelDbOptions): Promise<LevelDb> {
   await refuseForeignDirectory(dir);
   const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await openWith(db, dir, options);
+  return db;
+}
+
+/**
+ * Closes and opens the same handle again, with the options it was opened
+ * with: LevelDB's recovery then replays its log up to the first bad record and
+ * starts a new one. Operations issued meanwhile fail as on a closed DB (getSync
+ * throws) or wait for the open (async reads).
+ */
+export async function reopenLevelDb(db: LevelDb, dir: string, options: LevelDbOptions): Promise<void> {
+  await db.close();
+  await openWith(db, dir, { ...options, createIfMissing: false });
+}
+
+async function openWith(db: LevelDb, dir: string, options: LevelDbOptions): Promise<void> {
   try {
     await db.open({
       createIfMissing: options.createIfMissing,
@@ -36,7 +52,6 @@ export async function openLevelDb(dir: string, options: LevelDbOptions): Promise
   } catch (error) {
     throw describeOpenFailure(dir, error);
   }
-  return db;
 }
 
 /**

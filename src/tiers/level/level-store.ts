@@ -488,7 +488,7 @@ export class LevelStore {
     this.#assertOpen();
     const dropped = this.#pending;
     this.#pending = new PendingBatch();
-    await this.#exclusive(async () => {
+    const clearing = this.#exclusive(async () => {
       if (after !== undefined) {
         try {
           await after;
@@ -506,6 +506,16 @@ export class LevelStore {
       for (const segment of this.#log.ids()) this.#dropSegment(segment);
       this.#head = undefined;
     });
+    try {
+      await clearing;
+    } catch (error) {
+      // Neither cleared nor written (a failed reopen or clear): the dropped writes'
+      // waiters must not wait for ever. A batch settled above ignores this.
+      dropped.settle(
+        new LevelIoError(`L2 clear failed: ${(error as Error).message}`, { op: 'clear' }, { cause: error }),
+      );
+      throw error;
+    }
     // Cleared, so the dropped writes' effect (none) is final; their waiters may go on.
     dropped.settle();
   }
@@ -942,13 +952,13 @@ async function readSegments(db: LevelDb): Promise<Array<[number, SegmentUsage]>>
   return segments;
 }
 
-/** What the filesystem holding dir has free for us; 0 when it cannot tell. */
+/** What the filesystem holding dir has free for us; Infinity when it cannot tell (the reopen is tried). */
 function freeBytes(dir: string): number {
   try {
     const fs = statfsSync(dir);
     return fs.bavail * fs.bsize;
   } catch {
-    return 0;
+    return Number.POSITIVE_INFINITY;
   }
 }
 

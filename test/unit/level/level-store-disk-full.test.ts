@@ -169,4 +169,21 @@ describe('LevelStore on a disk that fills mid-write', () => {
     expect(store.getSync(keyOf('meanwhile', 0))).toEqual(recordOf(0));
     expect(store.getSync(keyOf('first', 7))).toEqual(recordOf(7));
   });
+
+  it('a clear that cannot reopen fails, and so do the writes it dropped, instead of leaving them waiting', async () => {
+    const mount = await mountTmpfs(16);
+    const dir = join(mount, 'db');
+    const store = await openStore(dir, { flushIntervalMs: 1000 });
+    await tearLevelLog(store, dir, mount);
+
+    const inFlight = store.put(keyOf('meanwhile', 0), recordOf(0));
+    // Queued behind the batch in flight, so still pending when clear() takes the pending batch.
+    const dropped = store.put(keyOf('meanwhile', 1), recordOf(1));
+    const clearing = store.clear();
+    await expect(inFlight).rejects.toThrow(/waiting for disk space/);
+    await expect(clearing).rejects.toThrow(/waiting for disk space/);
+    await expect(dropped).rejects.toThrow(/L2 clear failed/);
+    // Nothing was cleared.
+    expect(store.getSync(keyOf('first', 7))).toEqual(recordOf(7));
+  });
 });

@@ -21,6 +21,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { startCache } from '../../src/start-cache.js';
 import { makeTempDir, useCleanups } from '../helpers/cleanups.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 
 const BIN = fileURLToPath(new URL('../../bin/rat-memcached', import.meta.url));
 const MIB = 1024 * 1024;
@@ -30,12 +31,9 @@ const cleanups = useCleanups();
 const tempDir = (prefix: string): string => makeTempDir(cleanups, prefix);
 
 /** A tmpfs of `sizeMiB` at a fresh directory, unmounted afterwards. */
-function mountTmpfs(sizeMiB: number): string {
+function freshTmpfs(sizeMiB: number): string {
   const dir = tempDir('rat-l2-tmpfs-');
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', dir]);
-  cleanups.push(() => {
-    execFileSync('umount', ['-l', dir]);
-  });
+  cleanups.push(mountTmpfs(dir, sizeMiB));
   return dir;
 }
 
@@ -122,7 +120,7 @@ function wrongValues(items: ReadonlyMap<string, Buffer>, served: ReadonlyMap<str
 
 describe('L2 faults', () => {
   it('keeps serving from L1 while the disk is full, counts and logs it once, and recovers by itself', async () => {
-    const mount = mountTmpfs(3);
+    const mount = freshTmpfs(3);
     const logs: Array<Record<string, unknown>> = [];
     const logger = createLogger('info', {
       write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
@@ -189,7 +187,7 @@ describe('L2 faults', () => {
   });
 
   it('does not leave a throttled writer stuck (or crash) when the backlog cannot drain to a full disk', async () => {
-    const mount = mountTmpfs(3);
+    const mount = freshTmpfs(3);
     const running = await startCache({
       ...loadConfig(),
       host: '127.0.0.1',

@@ -8,7 +8,6 @@
 //
 // The tmpfs needs `mount -t tmpfs`, i.e. root (CI runs as root).
 
-import { execFileSync } from 'node:child_process';
 import {
   closeSync,
   ftruncateSync,
@@ -23,6 +22,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LevelIoError } from '../../../src/tiers/level/level-errors.js';
 import type { LevelStore } from '../../../src/tiers/level/level-store.js';
+import { mountTmpfs } from '../../helpers/tmpfs.js';
 import { onCleanup, openStore, tempDir } from './level-fixtures.js';
 
 const MIB = 1024 * 1024;
@@ -30,13 +30,9 @@ const MIB = 1024 * 1024;
 const KEY_BYTES = 200;
 const BATCH_KEYS = 2000;
 
-async function mountTmpfs(sizeMiB: number): Promise<string> {
+async function freshTmpfs(sizeMiB: number): Promise<string> {
   const dir = await tempDir();
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', dir]);
-  // Registered after tempDir's removal would run, so it goes first (cleanups run in reverse).
-  onCleanup(() => {
-    execFileSync('umount', ['-l', dir]);
-  });
+  onCleanup(mountTmpfs(dir, sizeMiB));
   return dir;
 }
 
@@ -112,7 +108,7 @@ async function tearLevelLog(store: LevelStore, dir: string, mount: string): Prom
 
 describe('LevelStore on a disk that fills mid-write', () => {
   it('loses no write acknowledged after a batch tore LevelDB’s log, across a reopen', async () => {
-    const mount = await mountTmpfs(16);
+    const mount = await freshTmpfs(16);
     const dir = join(mount, 'db');
     const store = await openStore(dir, { flushIntervalMs: 1000 });
     const filler = await tearLevelLog(store, dir, mount);
@@ -145,7 +141,7 @@ describe('LevelStore on a disk that fills mid-write', () => {
   });
 
   it('while the disk stays full, fails writes without appending to LevelDB’s log and goes on reading', async () => {
-    const mount = await mountTmpfs(16);
+    const mount = await freshTmpfs(16);
     const dir = join(mount, 'db');
     const store = await openStore(dir, { flushIntervalMs: 1000 });
     const filler = await tearLevelLog(store, dir, mount);
@@ -171,7 +167,7 @@ describe('LevelStore on a disk that fills mid-write', () => {
   });
 
   it('a clear that cannot reopen fails, and so do the writes it dropped, instead of leaving them waiting', async () => {
-    const mount = await mountTmpfs(16);
+    const mount = await freshTmpfs(16);
     const dir = join(mount, 'db');
     const store = await openStore(dir, { flushIntervalMs: 1000 });
     await tearLevelLog(store, dir, mount);
